@@ -29,6 +29,8 @@ class Document:
     published: date | None = None
     #: Markdown text keeps its headings so chunks can carry them.
     markdown: bool = False
+    #: Absolute path of the file it came from; empty for feed items (used by ``ingest --prune``).
+    path: str = ""
     #: Extra flat metadata (str/int/float/bool), e.g. the feed a policy update came from.
     extra: tuple[tuple[str, str], ...] = ()
 

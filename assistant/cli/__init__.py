@@ -1,0 +1,221 @@
+"""The ``assistant`` command line (click). Commands stay thin: they call ``Service`` and print.
+
+Every ``AssistantError`` becomes a one-line ``Error: ...`` and exit code 1, in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.retrieval.filters import Filters
+from assistant.service import PROFILES, Service
+
+
+class AssistantGroup(click.Group):
+    """Turns our errors into one readable line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AssistantError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=AssistantGroup)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the index lives (default: $ASSISTANT_DATA_DIR, else ./data).",
+)
+@click.version_option(package_name="bmet-assistant")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Career guidance and policy tracking for healthcare-technology workforce programs.
+
+    \b
+    Quick start:
+        assistant ingest corpus/
+        assistant ask "how do I become a BMET?"
+        assistant status
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    settings = Settings.from_env(os.environ, data_dir=data_dir)
+    service = Service(settings)
+    ctx.obj = service
+    ctx.call_on_close(service.close)
+
+
+def _data_dir_option(f):
+    """``--data-dir`` is accepted after the subcommand too, as DESIGN.md promises for every command."""
+
+    def callback(ctx: click.Context, _param, value):
+        if value is not None:
+            service: Service = ctx.find_object(Service)
+            service.close()
+            fresh = Service(service.settings.replace(data_dir=Path(value)))
+            ctx.find_root().obj = fresh
+            ctx.obj = fresh
+            ctx.call_on_close(fresh.close)
+        return value
+
+    return click.option(
+        "--data-dir", "sub_data_dir", type=click.Path(file_okay=False), default=None, expose_value=False,
+        is_eager=True, callback=callback, help="Where the index lives (same as the global option).",
+    )(f)
+
+
+def _progress(enabled: bool):
+    """A progress bar on a terminal; nothing when quiet or piped."""
+    if not enabled:
+        return None
+
+    def start(total: int, _unused: int):
+        bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
+        bar.__enter__()
+        state = {"done": 0}
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            state["done"] += n
+            if state["done"] >= total:
+                bar.__exit__(None, None, None)
+
+        return advance
+
+    return start
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--prune", is_flag=True, help="Also remove documents whose files are gone.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@_data_dir_option
+@click.pass_obj
+def ingest(service: Service, paths: tuple[str, ...], prune: bool, as_json: bool) -> None:
+    """Index files and folders (.md, .txt, .html, .pdf, .csv). Safe to re-run.
+
+    Unchanged files are skipped by content hash; changed files replace their chunks.
+
+    \b
+    Examples:
+        assistant ingest corpus/
+        assistant ingest my-notes/ corpus/ --prune --json
+    """
+    interactive = not as_json and sys.stderr.isatty()
+    report = service.ingest(paths, prune=prune, on_index=_progress(interactive))
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        for path in report.skipped:
+            click.echo(f"skipped {path}: unsupported file type", err=True)
+        for error in report.failed:
+            click.secho(f"failed  {error}", fg="red", err=True)
+        click.echo(
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {report.chunks_embedded} chunks embedded, {len(report.failed)} failed"
+        )
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.option("--profile", type=click.Choice(PROFILES), default=None, help="Who is asking: student or advocacy.")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
+              help="Filter: doc_type, audience, jurisdiction or since (YYYY-MM-DD). Repeatable.")
+@click.option("--k", type=click.IntRange(1, 50), default=None, help="Number of passages to draw on.")
+@click.option("--llm", "llm", type=click.Choice(["extractive", "openai", "ollama"]), default=None,
+              help="Answer with this provider for this call.")
+@_data_dir_option
+@click.pass_obj
+def ask(service: Service, question: str, as_json: bool, profile: str | None, where: tuple[str, ...],
+        k: int | None, llm: str | None) -> None:
+    """Answer a question from the indexed documents, with numbered citations.
+
+    With - as the question, read one question per line from standard input and print one
+    JSON object per line.
+
+    \b
+    Examples:
+        assistant ask "how do I become a BMET?"
+        assistant ask "what does WIOA fund?" --profile advocacy --where jurisdiction=US --json
+        printf 'bmet pay\\ncbet eligibility\\n' | assistant ask - --json
+    """
+    if llm:
+        service = Service(service.settings.replace(llm_provider=llm))
+    filters = Filters.parse(where)
+    if question == "-":
+        for line in sys.stdin:
+            if line.strip():
+                answer = service.ask(line.strip(), profile=profile, filters=filters, k=k)
+                click.echo(json.dumps(answer.to_json()))
+        return
+    answer = service.ask(question, profile=profile, filters=filters, k=k)
+    if as_json:
+        click.echo(json.dumps(answer.to_json()))
+        return
+    for notice in answer.notices:
+        click.secho(notice, fg="yellow", err=True)
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSources:")
+        for c in answer.citations:
+            dated = f" ({c.published})" if c.published else ""
+            click.echo(f"  [{c.n}] {c.title}{dated}\n      {c.source}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_data_dir_option
+@click.pass_obj
+def status(service: Service, as_json: bool) -> None:
+    """Show what is indexed, the models in use, and each feed's health."""
+    info = service.status()
+    if as_json:
+        click.echo(json.dumps(info))
+        return
+    click.echo(f"documents: {info['documents']}\nchunks: {info['chunks']}")
+    click.echo(f"embedding model: {info['embedding_model']}\nllm: {info['llm']}")
+    click.echo(f"data dir: {service.settings.data_dir}")
+    for feed in info["feeds"]:
+        state = f"error: {feed['last_error']}" if feed["last_error"] else f"ok {feed['last_success'] or 'never'}"
+        click.echo(f"feed {feed['name']}: {state}")
+
+
+@main.command()
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--headless/--open", default=True, help="Do not open a browser window.")
+@_data_dir_option
+@click.pass_obj
+def serve(service: Service, port: int, host: str, headless: bool) -> None:
+    """Start the chat UI (Chainlit) on HOST:PORT."""
+    import subprocess
+
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(service.settings.data_dir)}
+    command = [sys.executable, "-m", "chainlit", "run", str(app), "--host", host, "--port", str(port)]
+    if headless:
+        command.append("--headless")
+    raise SystemExit(subprocess.call(command, env=env, cwd=app.parent))
+
+
+def _register_optional() -> None:
+    for module, name in (("assistant.cli.feeds", "feeds"), ("assistant.cli.evaluate", "eval")):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        main.add_command(getattr(mod, name if name != "eval" else "eval_command"), name=name)
+
+
+_register_optional()

@@ -1,0 +1,365 @@
+"""Feeds, items and item versions in the shared SQLite catalog (component ``feeds``).
+
+Crash safety comes from transactions, not from care at call sites: everything one fetch
+produces (new items, new versions, the feed's new ETag/Last-Modified) is written in a single
+transaction. A process killed before the commit leaves the old validators, so the next run
+fetches the same body again; killed after it, the items are there and still marked unindexed
+(``indexed_hash``), so the next run hands them to the index. Nothing is lost or written twice:
+``(feed_id, identity)`` and ``(item_id, version)`` are unique.
+
+Dates are ISO 8601 UTC strings with seconds, so they sort as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from assistant.db import migrate
+from assistant.feeds.decide import CHANGED, NEW, Decision
+from assistant.feeds.models import FeedSource, Fetched, ParsedFeed
+
+MIGRATIONS = [
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,            -- where we fetch now (moves on 301/308 chains)
+        added_url TEXT NOT NULL,             -- as subscribed; item doc ids derive from it
+        name TEXT NOT NULL DEFAULT '',
+        topic TEXT NOT NULL DEFAULT '',
+        jurisdiction TEXT NOT NULL DEFAULT 'US',
+        keywords TEXT NOT NULL DEFAULT '[]', -- JSON list; empty: every item is relevant
+        origin TEXT NOT NULL DEFAULT 'user', -- default | user | opml
+        added_at TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        etag TEXT,
+        last_modified TEXT,
+        last_status INTEGER,
+        last_checked TEXT,
+        last_success TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        next_check TEXT,
+        disabled_reason TEXT,
+        warnings TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE feed_items (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        identity TEXT NOT NULL,
+        doc_id TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL,            -- number of the latest version
+        content_hash TEXT NOT NULL,          -- hash of the latest version
+        relevant INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        indexed_hash TEXT,                   -- content_hash last handed to the index, NULL if none
+        UNIQUE (feed_id, identity)
+    );
+    CREATE TABLE feed_item_versions (
+        item_id INTEGER NOT NULL REFERENCES feed_items(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        seen_at TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        relevant INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        link TEXT NOT NULL,
+        text TEXT NOT NULL,                  -- plain text, what gets indexed
+        summary_html TEXT NOT NULL,          -- raw feed HTML, sanitized when displayed
+        content_html TEXT NOT NULL,
+        categories TEXT NOT NULL,            -- JSON list
+        author TEXT NOT NULL,
+        published TEXT,
+        updated TEXT,
+        PRIMARY KEY (item_id, version)
+    );
+    CREATE INDEX feed_item_versions_seen ON feed_item_versions (seen_at);
+    CREATE TABLE feeds_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A subscription with its polling state, as stored."""
+
+    id: int
+    url: str
+    added_url: str
+    name: str
+    topic: str
+    jurisdiction: str
+    keywords: tuple[str, ...]
+    origin: str
+    title: str
+    etag: str | None
+    last_modified: str | None
+    last_status: int | None
+    last_checked: str | None
+    last_success: str | None
+    last_error: str | None
+    consecutive_errors: int
+    next_check: str | None
+    disabled_reason: str | None
+    warnings: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return self.name or self.title or self.url
+
+    def source(self) -> FeedSource:
+        return FeedSource(self.url, self.name, self.topic, self.jurisdiction, self.keywords)
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every feed time is timezone-aware UTC")
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    migrate(conn, "feeds", MIGRATIONS)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction; IMMEDIATE takes the write lock up front, so no upgrade deadlock."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def doc_id_for(added_url: str, identity: str) -> str:
+    return "feed-" + hashlib.sha256(f"{added_url}\n{identity}".encode()).hexdigest()[:16]
+
+
+# -- subscriptions ---------------------------------------------------------------------------
+
+
+def seed_defaults(conn: sqlite3.Connection, sources: Iterable[FeedSource], *, now: datetime) -> int:
+    """Add the default subscriptions once per data directory; return how many were added.
+
+    A flag records the seeding, so a default feed the operator removed stays removed.
+    """
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM feeds_meta WHERE key = 'defaults_seeded'").fetchone():
+            return 0
+        added = sum(_insert_feed(conn, s, now=now, origin="default") for s in sources)
+        conn.execute("INSERT INTO feeds_meta (key, value) VALUES ('defaults_seeded', ?)", (iso(now),))
+    return added
+
+
+def add_feed(conn: sqlite3.Connection, source: FeedSource, *, now: datetime, origin: str = "user") -> bool:
+    """Subscribe; an existing subscription is updated and re-enabled. True if it was new."""
+    with transaction(conn):
+        existing = _find(conn, source.url)
+        if existing is None:
+            return _insert_feed(conn, source, now=now, origin=origin)
+        conn.execute(
+            "UPDATE feeds SET name = coalesce(nullif(?, ''), name), topic = coalesce(nullif(?, ''), topic),"
+            " jurisdiction = coalesce(nullif(?, ''), jurisdiction), keywords = ?, disabled_reason = NULL,"
+            " consecutive_errors = 0, next_check = NULL WHERE id = ?",
+            (
+                source.name,
+                source.topic,
+                source.jurisdiction,
+                json.dumps(list(source.keywords or existing.keywords)),
+                existing.id,
+            ),
+        )
+    return False
+
+
+def _insert_feed(conn: sqlite3.Connection, source: FeedSource, *, now: datetime, origin: str) -> bool:
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO feeds (url, added_url, name, topic, jurisdiction, keywords, origin, added_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            source.url,
+            source.url,
+            source.name,
+            source.topic,
+            source.jurisdiction or "US",
+            json.dumps(list(source.keywords)),
+            origin,
+            iso(now),
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+def remove_feed(conn: sqlite3.Connection, url: str) -> bool:
+    """Delete a subscription with its items and versions (ON DELETE CASCADE)."""
+    with transaction(conn):
+        return conn.execute("DELETE FROM feeds WHERE url = ? OR added_url = ?", (url, url)).rowcount > 0
+
+
+def get_feed(conn: sqlite3.Connection, url: str) -> Feed | None:
+    return _find(conn, url)
+
+
+def list_feeds(conn: sqlite3.Connection) -> list[Feed]:
+    return [_feed(row) for row in conn.execute("SELECT * FROM feeds ORDER BY topic, name, url")]
+
+
+def indexed_doc_ids(conn: sqlite3.Connection, feed_id: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT doc_id FROM feed_items WHERE feed_id = ? AND indexed_hash IS NOT NULL", (feed_id,)
+    )
+    return [row[0] for row in rows]
+
+
+def feed_status(conn: sqlite3.Connection) -> list[dict]:
+    """Per-feed health for ``assistant status``: url, name, last_success, last_error."""
+    ensure_schema(conn)
+    return [
+        {"url": f.url, "name": f.label, "last_success": f.last_success, "last_error": f.last_error}
+        for f in list_feeds(conn)
+    ]
+
+
+def _find(conn: sqlite3.Connection, url: str) -> Feed | None:
+    row = conn.execute(
+        "SELECT * FROM feeds WHERE url = ? OR added_url = ? ORDER BY url = ? DESC LIMIT 1", (url, url, url)
+    ).fetchone()
+    return _feed(row) if row else None
+
+
+def _feed(row: sqlite3.Row) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        added_url=row["added_url"],
+        name=row["name"],
+        topic=row["topic"],
+        jurisdiction=row["jurisdiction"],
+        keywords=tuple(json.loads(row["keywords"])),
+        origin=row["origin"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_status=row["last_status"],
+        last_checked=row["last_checked"],
+        last_success=row["last_success"],
+        last_error=row["last_error"],
+        consecutive_errors=row["consecutive_errors"],
+        next_check=row["next_check"],
+        disabled_reason=row["disabled_reason"],
+        warnings=tuple(json.loads(row["warnings"])),
+    )
+
+
+# -- results of a fetch ----------------------------------------------------------------------
+
+
+def stored_hashes(conn: sqlite3.Connection, feed_id: int) -> dict[str, str]:
+    rows = conn.execute("SELECT identity, content_hash FROM feed_items WHERE feed_id = ?", (feed_id,))
+    return {identity: digest for identity, digest in rows}
+
+
+def save_items(
+    conn: sqlite3.Connection,
+    feed: Feed,
+    fetched: Fetched,
+    parsed: ParsedFeed,
+    decisions: Iterable[Decision],
+    *,
+    warnings: Iterable[str] = (),
+    now: datetime,
+) -> str | None:
+    """Store new and changed items and the feed's new state in one transaction.
+
+    Returns the URL the feed moved to when a permanent redirect chain moved it, else None.
+    """
+    seen_at = iso(now)
+    with transaction(conn):
+        for decision in decisions:
+            item = decision.item
+            if decision.kind == NEW:
+                cursor = conn.execute(
+                    "INSERT INTO feed_items (feed_id, identity, doc_id, version, content_hash, relevant,"
+                    " first_seen, last_changed) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+                    (feed.id, item.identity, doc_id_for(feed.added_url, item.identity),
+                     item.content_hash, int(item.relevant), seen_at, seen_at),
+                )  # fmt: skip
+                item_id, version = cursor.lastrowid, 1
+            elif decision.kind == CHANGED:
+                item_id, version = conn.execute(
+                    "UPDATE feed_items SET version = version + 1, content_hash = ?, relevant = ?,"
+                    " last_changed = ? WHERE feed_id = ? AND identity = ? RETURNING id, version",
+                    (item.content_hash, int(item.relevant), seen_at, feed.id, item.identity),
+                ).fetchone()
+            else:
+                continue
+            entry = item.entry
+            conn.execute(
+                "INSERT INTO feed_item_versions (item_id, version, seen_at, content_hash, relevant, title,"
+                " link, text, summary_html, content_html, categories, author, published, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (item_id, version, seen_at, item.content_hash, int(item.relevant), entry.title,
+                 entry.link, item.text, entry.summary_html, entry.content_html,
+                 json.dumps(list(entry.categories), ensure_ascii=False), entry.author,
+                 iso(entry.published), iso(entry.updated)),
+            )  # fmt: skip
+        moved_to = _record_success(conn, feed, fetched, now=now)
+        conn.execute(
+            "UPDATE feeds SET title = ?, warnings = ? WHERE id = ?",
+            (parsed.info.title, json.dumps([*parsed.warnings, *warnings], ensure_ascii=False), feed.id),
+        )
+    return moved_to
+
+
+def save_not_modified(conn: sqlite3.Connection, feed: Feed, fetched: Fetched, *, now: datetime) -> str | None:
+    with transaction(conn):
+        return _record_success(conn, feed, fetched, now=now)
+
+
+def _record_success(conn: sqlite3.Connection, feed: Feed, fetched: Fetched, *, now: datetime) -> str | None:
+    # A 304 may omit validators (RFC 9110 15.4.5 only says SHOULD); keep the ones we sent then.
+    etag = fetched.etag or (feed.etag if fetched.not_modified else None)
+    last_modified = fetched.last_modified or (feed.last_modified if fetched.not_modified else None)
+    moved_to = None
+    if fetched.permanent_redirect and fetched.final_url != feed.url:
+        taken = conn.execute(
+            "SELECT 1 FROM feeds WHERE url = ? AND id != ?", (fetched.final_url, feed.id)
+        ).fetchone()
+        if not taken:  # two subscriptions redirecting to one place: keep both as they are
+            moved_to = fetched.final_url
+    conn.execute(
+        "UPDATE feeds SET url = ?, etag = ?, last_modified = ?, last_status = ?, last_checked = ?,"
+        " last_success = ?, last_error = NULL, last_error_at = NULL, consecutive_errors = 0,"
+        " next_check = NULL WHERE id = ?",
+        (moved_to or feed.url, etag, last_modified, fetched.status, iso(now), iso(now), feed.id),
+    )
+    return moved_to
+
+
+def save_error(
+    conn: sqlite3.Connection,
+    feed: Feed,
+    error: str,
+    *,
+    now: datetime,
+    status: int | None,
+    next_check: datetime,
+    disable: str | None = None,
+) -> None:
+    with transaction(conn):
+        conn.execute(
+            "UPDATE feeds SET last_status = ?, last_checked = ?, last_error = ?, last_error_at = ?,"
+            " consecutive_errors = consecutive_errors + 1, next_check = ?,"
+            " disabled_reason = coalesce(?, disabled_reason) WHERE id = ?",
+            (status, iso(now), error, iso(now), iso(next_check), disable, feed.id),
+        )

@@ -1,0 +1,161 @@
+"""Hybrid search: Chroma nearest neighbours and FTS5 BM25, fused by Reciprocal Rank Fusion.
+
+    score(chunk) = sum over lists of 1 / (rrf_k + rank)       (Cormack, Clarke, Buettcher 2009)
+
+The same filters go to both sides. Then at most ``max_per_doc`` chunks per document are kept, so
+one long document cannot crowd out the rest. When the question asks for news, a third list
+ranks the candidates by date, newest first, so recent policy updates rise.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.retrieval import lexical
+from assistant.retrieval.filters import Filters
+from assistant.retrieval.vectorstore import VectorStore
+from assistant.types import Hit
+
+_NEWS = re.compile(
+    r"\b(new|news|latest|recent(ly)?|this (week|month)|today|changed?|changes|updates?|what's up|happening)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    max_per_doc: int = 2
+    #: A soft preference for documents written for this audience (a profile), not a filter.
+    prefer_audience: str | None = None
+    #: Rank by date as a third list (None: decide from the question's wording).
+    recency: bool | None = None
+
+
+def asks_for_news(question: str) -> bool:
+    return bool(_NEWS.search(question))
+
+
+def rrf(rankings: Sequence[Sequence[str]], *, k: int = 60, weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Reciprocal Rank Fusion of ranked id lists (pure)."""
+    scores: dict[str, float] = {}
+    for index, ranking in enumerate(rankings):
+        weight = weights[index] if weights else 1.0
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return scores
+
+
+def cap_per_document(hits: Sequence[Hit], *, max_per_doc: int, k: int) -> list[Hit]:
+    """Keep hits in order, at most ``max_per_doc`` per document, ``k`` in all (pure)."""
+    kept: list[Hit] = []
+    per_doc: dict[str, int] = {}
+    for hit in hits:
+        if per_doc.get(hit.doc_id, 0) >= max_per_doc:
+            continue
+        per_doc[hit.doc_id] = per_doc.get(hit.doc_id, 0) + 1
+        kept.append(hit)
+        if len(kept) == k:
+            break
+    return kept
+
+
+def hybrid_search(
+    *,
+    question: str,
+    query_vector: np.ndarray,
+    vectors: VectorStore,
+    conn: sqlite3.Connection,
+    filters: Filters,
+    params: SearchParams,
+    timings: dict | None = None,
+) -> list[Hit]:
+    import time
+
+    t0 = time.perf_counter()
+    vector_matches = vectors.query(query_vector, k=params.candidates, where=filters.to_chroma())
+    t1 = time.perf_counter()
+    keyword_matches = lexical.search(conn, question, k=params.candidates, filters=filters)
+    t2 = time.perf_counter()
+    if timings is not None:
+        timings["chroma"] = (t1 - t0) * 1000
+        timings["fts"] = (t2 - t1) * 1000
+
+    vector_ids = [m.chunk_id for m in vector_matches]
+    keyword_ids = [m.chunk_id for m in keyword_matches]
+    rankings: list[list[str]] = [vector_ids, keyword_ids]
+    weights = [1.0, 1.0]
+
+    by_id = {m.chunk_id: m for m in vector_matches}
+    missing = [i for i in keyword_ids if i not in by_id]
+    meta = _metadata_for(conn, missing)
+
+    def metadata(chunk_id: str) -> dict:
+        return by_id[chunk_id].metadata if chunk_id in by_id else meta.get(chunk_id, {})
+
+    candidates = list(dict.fromkeys(vector_ids + keyword_ids))
+    if params.prefer_audience:
+        key = f"aud_{params.prefer_audience}"
+        rankings.append([c for c in candidates if metadata(c).get(key)])
+        weights.append(0.5)
+    if params.recency if params.recency is not None else asks_for_news(question):
+        dated = sorted(
+            (c for c in candidates if metadata(c).get("doc_type") == "policy_update"),
+            key=lambda c: -int(metadata(c).get("published") or 0),
+        )
+        rankings.append(dated)
+        weights.append(1.5)
+
+    scores = rrf(rankings, k=params.rrf_k, weights=weights)
+    vector_rank = {c: r for r, c in enumerate(vector_ids, start=1)}
+    keyword_rank = {c: r for r, c in enumerate(keyword_ids, start=1)}
+    ordered = sorted(scores, key=lambda c: -scores[c])
+    hits = []
+    for chunk_id in ordered:
+        m = metadata(chunk_id)
+        if not m:
+            continue
+        hits.append(
+            Hit(
+                chunk_id=chunk_id,
+                doc_id=m.get("doc_id", chunk_id.rsplit(":", 1)[0]),
+                text=by_id[chunk_id].text if chunk_id in by_id else m.get("text", ""),
+                headings=m.get("headings", ""),
+                metadata=m,
+                score=scores[chunk_id],
+                distance=by_id[chunk_id].distance if chunk_id in by_id else None,
+                vector_rank=vector_rank.get(chunk_id),
+                keyword_rank=keyword_rank.get(chunk_id),
+            )
+        )
+    return cap_per_document(hits, max_per_doc=params.max_per_doc, k=params.k)
+
+
+def _metadata_for(conn: sqlite3.Connection, chunk_ids: Sequence[str]) -> dict[str, dict]:
+    """Metadata for keyword-only hits, read from the catalog in the shape Chroma stores it."""
+    if not chunk_ids:
+        return {}
+    marks = ",".join("?" * len(chunk_ids))
+    rows = conn.execute(
+        "SELECT c.chunk_id, c.text, c.headings, c.position, d.doc_id, d.title, d.source, d.url, d.doc_type,"
+        " d.jurisdiction, d.published, d.audience FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+        f" WHERE c.chunk_id IN ({marks})",
+        list(chunk_ids),
+    )
+    out = {}
+    for r in rows:
+        audiences = r["audience"].split(",")
+        out[r["chunk_id"]] = {
+            "doc_id": r["doc_id"], "title": r["title"], "source": r["source"], "url": r["url"],
+            "doc_type": r["doc_type"], "jurisdiction": r["jurisdiction"], "published": r["published"],
+            "headings": r["headings"], "position": r["position"], "text": r["text"],
+            "aud_student": "student" in audiences, "aud_advocacy": "advocacy" in audiences,
+        }
+    return out

@@ -1,0 +1,195 @@
+"""The composition root: builds the pieces from ``Settings`` and exposes ingest, ask and status.
+
+The CLI and the chat app construct one ``Service`` each; the embedding model and Chroma are
+opened lazily and once, so ``status`` stays instant and a chat process loads the model once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
+
+from assistant import prompts
+from assistant.answer import Answerer, ExtractiveAnswerer, Passage
+from assistant.config import Settings
+from assistant.errors import IndexNotReadyError
+from assistant.retrieval.catalog import Catalog, open_catalog
+from assistant.retrieval.filters import Filters
+from assistant.retrieval.index import Index
+from assistant.retrieval.search import SearchParams, hybrid_search
+from assistant.retrieval.sync import IngestReport, ingest
+from assistant.types import Answer, Hit
+
+PROFILES = ("student", "advocacy")
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: Callable[[], object] | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embeddings_factory = embeddings or self._load_embeddings
+        self._answerer = answerer
+        self._lock = threading.Lock()
+
+    # -- pieces, built on first use ------------------------------------------------------------
+
+    @cached_property
+    def db(self) -> sqlite3.Connection:
+        return open_catalog(self.settings.db_path)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.db)
+
+    @cached_property
+    def embeddings(self):
+        return self._embeddings_factory()
+
+    @cached_property
+    def vectors(self):
+        from assistant.retrieval.vectorstore import VectorStore
+
+        return VectorStore(
+            collection_name=self.settings.collection_name,
+            path=self.settings.chroma_path,
+            url=self.settings.chroma_url,
+        )
+
+    @cached_property
+    def index(self) -> Index:
+        return Index(
+            catalog=self.catalog,
+            vectors=self.vectors,
+            embeddings=lambda: self.embeddings,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+        )
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        if self._answerer is not None:
+            return self._answerer
+        if self.settings.llm_provider != "extractive":
+            from assistant.llm import build_answerer
+
+            return build_answerer(self.settings, fallback=ExtractiveAnswerer())
+        return ExtractiveAnswerer()
+
+    def _load_embeddings(self):
+        from assistant.retrieval.embeddings import SentenceEmbeddings
+
+        return SentenceEmbeddings(self.settings.embedding_model, batch_size=self.settings.embed_batch_size)
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[str], *, prune: bool = False, on_load=None, on_index=None) -> IngestReport:
+        with self._lock:
+            return ingest(paths, index=self.index, catalog=self.catalog, prune=prune, on_load=on_load, on_index=on_index)
+
+    def search(
+        self,
+        question: str,
+        *,
+        profile: str | None = None,
+        filters: Filters = Filters(),
+        k: int | None = None,
+        timings: dict | None = None,
+    ) -> tuple[list[Hit], object]:
+        """Hybrid search; returns the hits and the question's vector (reused by the answerer)."""
+        self.require_index()
+        timings = {} if timings is None else timings
+        embeddings = self.embeddings  # loading the model is start-up, not question time
+        t0 = time.perf_counter()
+        query_vector = embeddings.embed_query_array(question)
+        timings["embed"] = (time.perf_counter() - t0) * 1000
+        params = SearchParams(
+            k=k or self.settings.top_k,
+            candidates=max(self.settings.candidates, 2 * (k or self.settings.top_k)),
+            rrf_k=self.settings.rrf_k,
+            max_per_doc=self.settings.max_chunks_per_doc,
+            prefer_audience=profile,
+        )
+        hits = hybrid_search(
+            question=question, query_vector=query_vector, vectors=self.vectors, conn=self.db,
+            filters=filters, params=params, timings=timings,
+        )
+        return hits, query_vector
+
+    def ask(
+        self,
+        question: str,
+        *,
+        profile: str | None = None,
+        filters: Filters = Filters(),
+        k: int | None = None,
+        search_query: str | None = None,
+    ) -> Answer:
+        """Answer ``question``; ``search_query`` (e.g. the question plus context) is what is searched."""
+        start = time.perf_counter()
+        timings: dict = {}
+        question = " ".join(question.split())
+        if not question:
+            return Answer(question="", text=prompts.abstention(profile), abstained=True, citations=())
+        hits, query_vector = self.search(search_query or question, profile=profile, filters=filters, k=k, timings=timings)
+        t0 = time.perf_counter()
+        supported = [h for h in hits if self.supports(h)]
+        passages = self.passages(hits) if supported else []
+        answer = self.answerer.answer(question, passages, query_vector=query_vector, profile=profile)
+        timings["answer"] = (time.perf_counter() - t0) * 1000
+        timings["total"] = (time.perf_counter() - start) * 1000
+        return Answer(
+            question=question, text=answer.text, abstained=answer.abstained, citations=answer.citations,
+            timings_ms=timings, notices=answer.notices,
+        )
+
+    def supports(self, hit: Hit) -> bool:
+        """Whether a hit is close enough in meaning to answer from (keyword-only hits are not)."""
+        return hit.distance is not None and hit.distance <= self.settings.abstain_distance
+
+    def passages(self, hits: Sequence[Hit]) -> list[Passage]:
+        from assistant.answer import Passage
+
+        stored = self.catalog.load_chunks([h.chunk_id for h in hits])
+        out = []
+        for hit in hits:
+            chunk = stored.get(hit.chunk_id)
+            if chunk is None:
+                continue
+            sentences = tuple(chunk.text[s:e] for s, e in chunk.spans)
+            out.append(Passage(hit=hit, sentences=sentences, vectors=chunk.vectors))
+        return out
+
+    def require_index(self) -> None:
+        documents, _ = self.catalog.counts()
+        if documents == 0:
+            raise IndexNotReadyError(prompts.NOT_INDEXED.format(data_dir=self.settings.data_dir))
+
+    def status(self) -> dict:
+        documents, chunks = self.catalog.counts()
+        return {
+            "documents": documents,
+            "chunks": chunks,
+            "embedding_model": self.settings.embedding_model,
+            "llm": self.settings.llm_provider
+            + (f":{self.settings.llm_model}" if self.settings.llm_model else ""),
+            "feeds": self.feed_status(),
+        }
+
+    def feed_status(self) -> list[dict]:
+        try:
+            from assistant.feeds.store import feed_status
+        except ImportError:
+            return []
+        return feed_status(self.db)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.close()
