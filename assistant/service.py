@@ -6,15 +6,17 @@ opened lazily and once, so ``status`` stays instant and a chat process loads the
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 
 from assistant import prompts
 from assistant.answer import Answerer, ExtractiveAnswerer, Passage
 from assistant.config import Settings
+from assistant.conversation import contextualize
 from assistant.errors import IndexNotReadyError
 from assistant.retrieval.catalog import Catalog, open_catalog
 from assistant.retrieval.filters import Filters
@@ -133,22 +135,77 @@ class Service:
         search_query: str | None = None,
     ) -> Answer:
         """Answer ``question``; ``search_query`` (e.g. the question plus context) is what is searched."""
+        return self.ask_with_hits(question, profile=profile, filters=filters, k=k, search_query=search_query)[0]
+
+    def ask_with_hits(
+        self,
+        question: str,
+        *,
+        profile: str | None = None,
+        filters: Filters = Filters(),
+        k: int | None = None,
+        search_query: str | None = None,
+    ) -> tuple[Answer, list[Hit]]:
+        """``ask``, also returning the retrieved hits (for evaluation and debugging)."""
         start = time.perf_counter()
         timings: dict = {}
         question = " ".join(question.split())
         if not question:
-            return Answer(question="", text=prompts.abstention(profile), abstained=True, citations=())
+            return Answer(question="", text=prompts.abstention(profile), abstained=True, citations=()), []
         hits, query_vector = self.search(search_query or question, profile=profile, filters=filters, k=k, timings=timings)
         t0 = time.perf_counter()
-        supported = [h for h in hits if self.supports(h)]
-        passages = self.passages(hits) if supported else []
+        passages = self.passages(hits) if any(self.supports(h) for h in hits) else []
         answer = self.answerer.answer(question, passages, query_vector=query_vector, profile=profile)
         timings["answer"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
-        return Answer(
+        answer = Answer(
             question=question, text=answer.text, abstained=answer.abstained, citations=answer.citations,
             timings_ms=timings, notices=answer.notices,
         )
+        return answer, hits
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        profile: str | None = None,
+        filters: Filters = Filters(),
+        k: int | None = None,
+        history: Sequence[str] = (),
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text in pieces as it is produced, then the finished ``Answer``.
+
+        ``history`` is the user's earlier messages in this conversation (oldest first); a
+        follow-up is searched together with the topic it refers back to.
+        """
+        search_query = self.search_query(question, history)
+        stream = getattr(self.answerer, "stream", None)
+        if stream is None:
+            answer = self.ask(question, profile=profile, filters=filters, k=k, search_query=search_query)
+            for piece in re.split(r"(?<=\]) ", answer.text):
+                yield piece + " "
+            yield answer
+            return
+        start = time.perf_counter()
+        timings: dict = {}
+        hits, query_vector = self.search(search_query, profile=profile, filters=filters, k=k, timings=timings)
+        passages = self.passages(hits) if any(self.supports(h) for h in hits) else []
+        for item in stream(question, passages, query_vector=query_vector, profile=profile):
+            if isinstance(item, Answer):
+                timings["total"] = (time.perf_counter() - start) * 1000
+                yield Answer(
+                    question=question, text=item.text, abstained=item.abstained, citations=item.citations,
+                    timings_ms=timings, notices=item.notices,
+                )
+            else:
+                yield item
+
+    def search_query(self, question: str, history: Sequence[str]) -> str:
+        """What to search for a message: itself, or with its context when it refers back."""
+        rewrite = getattr(self.answerer, "rewrite", None)
+        if rewrite is not None and history:
+            return rewrite(question, history)
+        return contextualize(question, history)
 
     def supports(self, hit: Hit) -> bool:
         """Whether a hit is close enough in meaning to answer from (keyword-only hits are not)."""
