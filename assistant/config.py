@@ -44,7 +44,7 @@ class Settings:
     rrf_k: int = 60
     #: Abstain when the best passage is farther than this cosine distance and the keyword side
     #: does not back it. Tuned on the tuning half of the gold set. ``ASSISTANT_ABSTAIN_DISTANCE``.
-    abstain_distance: float = 0.62
+    abstain_distance: float = 0.75
     #: ``extractive`` (offline default), ``openai`` (any compatible endpoint) or ``ollama``.
     llm_provider: str = "extractive"
     #: Model name for the LLM provider. ``ASSISTANT_LLM_MODEL``.
@@ -57,6 +57,10 @@ class Settings:
     llm_timeout: float = 30.0
     #: Allow feeds on loopback and private addresses (tests, intranets). ``ASSISTANT_FEEDS_ALLOW_PRIVATE``.
     feeds_allow_private: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data_dir, Path):
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides) -> Settings:

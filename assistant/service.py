@@ -21,7 +21,7 @@ from assistant.errors import IndexNotReadyError
 from assistant.retrieval.catalog import Catalog, open_catalog
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.index import Index
-from assistant.retrieval.search import SearchParams, hybrid_search
+from assistant.retrieval.search import SearchParams, hybrid_search, term_coverage
 from assistant.retrieval.sync import IngestReport, ingest
 from assistant.types import Answer, Hit
 
@@ -154,7 +154,7 @@ class Service:
             return Answer(question="", text=prompts.abstention(profile), abstained=True, citations=()), []
         hits, query_vector = self.search(search_query or question, profile=profile, filters=filters, k=k, timings=timings)
         t0 = time.perf_counter()
-        passages = self.passages(hits) if any(self.supports(h) for h in hits) else []
+        passages = self.passages(hits) if any(self.supports(h, search_query or question) for h in hits) else []
         answer = self.answerer.answer(question, passages, query_vector=query_vector, profile=profile)
         timings["answer"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
@@ -189,7 +189,7 @@ class Service:
         start = time.perf_counter()
         timings: dict = {}
         hits, query_vector = self.search(search_query, profile=profile, filters=filters, k=k, timings=timings)
-        passages = self.passages(hits) if any(self.supports(h) for h in hits) else []
+        passages = self.passages(hits) if any(self.supports(h, search_query or question) for h in hits) else []
         for item in stream(question, passages, query_vector=query_vector, profile=profile):
             if isinstance(item, Answer):
                 timings["total"] = (time.perf_counter() - start) * 1000
@@ -207,9 +207,15 @@ class Service:
             return rewrite(question, history)
         return contextualize(question, history)
 
-    def supports(self, hit: Hit) -> bool:
-        """Whether a hit is close enough in meaning to answer from (keyword-only hits are not)."""
-        return hit.distance is not None and hit.distance <= self.settings.abstain_distance
+    def supports(self, hit: Hit, question: str) -> bool:
+        """Whether a hit can answer the question: close in meaning, or a strong exact-term match.
+
+        Bill numbers and citations ("90 FR 898") sit far from any passage in embedding space,
+        so a top keyword hit that contains most of the question's terms also counts.
+        """
+        if hit.distance is not None and hit.distance <= self.settings.abstain_distance:
+            return True
+        return hit.keyword_rank is not None and hit.keyword_rank <= 3 and term_coverage(question, hit) >= 0.6
 
     def passages(self, hits: Sequence[Hit]) -> list[Passage]:
         from assistant.answer import Passage

@@ -141,11 +141,9 @@ def import_(service, file) -> None:
     """Subscribe to every feed of an OPML file (folders become topics)."""
     conn = _db(service)
     with open(file, "rb") as handle:
-        found = sources.parse_opml(handle.read(), path=file)
+        found = sources.parse_opml(handle.read(), path=file, default_keywords=sources.topic_keywords)
     new = 0
     for source in found:
-        if not source.keywords and source.topic:
-            source = FeedSource(**{**source.__dict__, "keywords": sources.topic_keywords(source.topic)})
         new += store.add_feed(conn, source, now=utc_now(), origin="opml")
     click.echo(f"Imported {len(found)} feed(s) from {file}: {new} new, {len(found) - new} updated")
 
@@ -182,14 +180,14 @@ def refresh(service, as_json, force, workers) -> None:
         click.get_current_context().exit(1)
 
 
-def run_once(service, *, force=False, workers=16, echo=None):
+def run_once(service, *, force=False, workers=16, echo=None, client=None):
     """One refresh + index run: (updates, IndexResult, index error message or None)."""
     from assistant.feeds.refresh import refresh_feeds  # imports httpx and feedparser: only when used
 
     conn = _db(service)
     updates = []
     for update in refresh_feeds(
-        conn, allow_private=service.settings.feeds_allow_private, force=force, workers=workers
+        conn, client=client, allow_private=service.settings.feeds_allow_private, force=force, workers=workers
     ):
         updates.append(update)
         if echo:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -90,8 +90,13 @@ def topic_keywords(topic: str, path: Path = DEFAULT_FEEDS_FILE) -> tuple[str, ..
         return ()
 
 
-def parse_opml(data: bytes, *, path: str = "<opml>") -> list[FeedSource]:
+def parse_opml(
+    data: bytes, *, path: str = "<opml>", default_keywords: Callable[[str], tuple[str, ...]] = lambda topic: ()
+) -> list[FeedSource]:
     """Feeds listed in an OPML document; folders become topics.
+
+    An outline without our ``keywords`` attribute (any other reader's export) gets
+    ``default_keywords(topic)``; one with ``keywords=""`` keeps "every item is relevant".
 
     ElementTree never fetches external entities, and the expat bundled with Python 3.11 refuses
     entity-expansion bombs, so an untrusted OPML file is safe to read here.
@@ -104,31 +109,32 @@ def parse_opml(data: bytes, *, path: str = "<opml>") -> list[FeedSource]:
     if root.tag != "opml" or body is None:
         raise LoadError(path, "not an OPML file: no <opml><body>")
     found: dict[str, FeedSource] = {}
-    _walk(body, folder="", out=found)
+    _walk(body, folder="", out=found, default_keywords=default_keywords)
     return list(found.values())
 
 
-def _walk(node: ET.Element, *, folder: str, out: dict[str, FeedSource]) -> None:
+def _walk(node: ET.Element, *, folder: str, out: dict[str, FeedSource], default_keywords) -> None:
     for outline in node.findall("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         label = outline.get("title") or outline.get("text") or ""
         if not url:
-            _walk(outline, folder=label.strip() or folder, out=out)
+            _walk(outline, folder=label.strip() or folder, out=out, default_keywords=default_keywords)
             continue
         try:
             url = validate_url(url)
         except ConfigError:
             continue  # a podcast with a feed:// or a broken entry must not sink the whole import
-        category = (outline.get("category") or "").split(",")[0].strip().strip("/")
-        keywords = tuple(
-            k.strip() for k in (outline.get("keywords") or "").split(_KEYWORD_SEPARATOR) if k.strip()
-        )
+        topic = (outline.get("category") or "").split(",")[0].strip().strip("/") or folder
+        if outline.get("keywords") is None:
+            keywords = default_keywords(topic)
+        else:
+            keywords = tuple(k.strip() for k in outline.get("keywords").split(_KEYWORD_SEPARATOR) if k.strip())
         out.setdefault(
             url,
             FeedSource(
                 url=url,
                 name=label.strip(),
-                topic=category or folder,
+                topic=topic,
                 jurisdiction=(outline.get("jurisdiction") or "US").strip() or "US",
                 keywords=keywords,
             ),
@@ -158,8 +164,7 @@ def to_opml(feeds: Iterable[FeedSource], *, title: str = "Policy feeds", now: da
         }
         if feed.topic:
             attrs["category"] = "/" + feed.topic
-        if feed.keywords:
-            attrs["keywords"] = _KEYWORD_SEPARATOR.join(feed.keywords)
+        attrs["keywords"] = _KEYWORD_SEPARATOR.join(feed.keywords)  # "" = every item is relevant
         ET.SubElement(parent, "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -39,6 +39,24 @@ class SearchParams:
     recency: bool | None = None
 
 
+_EXACT = re.compile(r"\d|\b[A-Z]{2,}\b")
+
+
+def has_exact_terms(question: str) -> bool:
+    """Numbers and acronyms (H.R. 6655, 524B, CBET) are what the keyword side is for."""
+    return bool(_EXACT.search(lexical.normalize(question)))
+
+
+def term_coverage(question: str, hit: Hit) -> float:
+    """Share of the question's content words found in the hit's title, headings and text."""
+    terms = lexical.query_terms(question)
+    if not terms:
+        return 0.0
+    words = set(lexical.query_terms(f"{hit.metadata.get('title', '')} {hit.headings} {hit.text}"))
+    stems = {w[:5] for w in words}
+    return sum(t in words or t[:5] in stems for t in terms) / len(terms)
+
+
 def asks_for_news(question: str) -> bool:
     return bool(_NEWS.search(question))
 
@@ -91,7 +109,7 @@ def hybrid_search(
     vector_ids = [m.chunk_id for m in vector_matches]
     keyword_ids = [m.chunk_id for m in keyword_matches]
     rankings: list[list[str]] = [vector_ids, keyword_ids]
-    weights = [1.0, 1.0]
+    weights = [1.0, 2.0 if has_exact_terms(question) else 1.0]
 
     by_id = {m.chunk_id: m for m in vector_matches}
     missing = [i for i in keyword_ids if i not in by_id]
