@@ -77,7 +77,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             body = text[body_start: offset + len(line.rstrip())]
             last = 0
             for match in _SENTENCE_END.finditer(body):
-                spans.append((body_start + last, body_start + match.start() + 1 + _closing(body, match)))
+                spans.append((body_start + last, body_start + match.start() + _closing(body, match)))
                 last = match.end()
             if body[last:].strip():
                 spans.append((body_start + last, body_start + len(body.rstrip())))
@@ -87,5 +87,5 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 def _closing(body: str, match: re.Match) -> int:
     # Keep a closing quote or bracket that follows the full stop with its sentence.
-    tail = body[match.start() + 1: match.end()]
+    tail = body[match.start(): match.end()]
     return len(tail) - len(tail.lstrip("\"')]"))
