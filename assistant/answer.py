@@ -83,6 +83,8 @@ class ExtractiveAnswerer:
     duplicate_similarity: float = 0.88
     #: A sentence scoring below this share of the best one is not worth quoting.
     relative_floor: float = 0.72
+    #: Bonus for sentences of higher-ranked passages: weight / (1 + passage rank).
+    rank_weight: float = 0.1
     #: Abstain when even the best sentence scores below this.
     min_score: float = 0.30
 
@@ -118,7 +120,7 @@ class ExtractiveAnswerer:
             if not passage.sentences:
                 continue
             sims = passage.vectors @ query_vector if passage.vectors.size else np.zeros(len(passage.sentences))
-            rank_bonus = 0.04 / (1 + p_index)
+            rank_bonus = self.rank_weight / (1 + p_index)
             for s_index, sentence in enumerate(passage.sentences):
                 if not _quotable(sentence):
                     continue
