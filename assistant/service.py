@@ -241,10 +241,17 @@ class Service:
             "documents": documents,
             "chunks": chunks,
             "embedding_model": self.settings.embedding_model,
-            "llm": self.settings.llm_provider
-            + (f":{self.settings.llm_model}" if self.settings.llm_model else ""),
+            "llm": self.llm_status(),
             "feeds": self.feed_status(),
         }
+
+    def llm_status(self) -> str:
+        """The provider, and for an LLM whether it answers right now (a live call, 10 s at most)."""
+        if self.settings.llm_provider == "extractive":
+            return "extractive"
+        from assistant.llm import check_provider
+
+        return check_provider(self.settings)
 
     def feed_status(self) -> list[dict]:
         try:

@@ -159,13 +159,24 @@ def ask(service: Service, question: str, as_json: bool, profile: str | None, whe
                 answer = service.ask(line.strip(), profile=profile, filters=filters, k=k)
                 click.echo(json.dumps(answer.to_json()))
         return
-    answer = service.ask(question, profile=profile, filters=filters, k=k)
     if as_json:
+        answer = service.ask(question, profile=profile, filters=filters, k=k)
         click.echo(json.dumps(answer.to_json()))
         return
+    shown = []
+    answer = None
+    for piece in service.ask_stream(question, profile=profile, filters=filters, k=k):
+        if isinstance(piece, str):
+            shown.append(piece)
+            click.echo(piece, nl=False)
+        else:
+            answer = piece
+    click.echo("")
     for notice in answer.notices:
         click.secho(notice, fg="yellow", err=True)
-    click.echo(answer.text)
+    if "".join(shown).strip() != answer.text.strip():
+        # The LLM's streamed text was replaced (e.g. by the extractive fallback): show the final one.
+        click.echo(answer.text)
     if answer.citations:
         click.echo("\nSources:")
         for c in answer.citations:
