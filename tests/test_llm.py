@@ -12,9 +12,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant import prompts
 from assistant.answer import ExtractiveAnswerer, Passage
+from assistant.citations import CitationFilter
 from assistant.config import Settings
 from assistant.conversation import contextualize
-from assistant.llm import CitationFilter, LLMAnswerer, build_answerer, check_provider
+from assistant.llm import LLMAnswerer, build_answerer, check_provider
 from assistant.types import Hit
 
 QUERY = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
