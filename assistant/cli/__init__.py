@@ -53,23 +53,29 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     ctx.call_on_close(service.close)
 
 
-def _data_dir_option(f):
-    """``--data-dir`` is accepted after the subcommand too, as DESIGN.md promises for every command."""
+def _switch_data_dir(ctx: click.Context, _param, value):
+    """``--data-dir`` after the command name: rebuild the service on that directory."""
+    if value is not None:
+        service: Service = ctx.find_object(Service)
+        service.close()
+        fresh = Service(service.settings.replace(data_dir=Path(value)))
+        ctx.find_root().obj = fresh
+        ctx.obj = fresh
+        ctx.call_on_close(fresh.close)
+    return value
 
-    def callback(ctx: click.Context, _param, value):
-        if value is not None:
-            service: Service = ctx.find_object(Service)
-            service.close()
-            fresh = Service(service.settings.replace(data_dir=Path(value)))
-            ctx.find_root().obj = fresh
-            ctx.obj = fresh
-            ctx.call_on_close(fresh.close)
-        return value
 
-    return click.option(
-        "--data-dir", "sub_data_dir", type=click.Path(file_okay=False), default=None, expose_value=False,
-        is_eager=True, callback=callback, help="Where the index lives (same as the global option).",
-    )(f)
+def _add_data_dir_everywhere(group: click.Group) -> None:
+    """DESIGN.md promises ``--data-dir`` on every command, so every leaf command gets it here."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _add_data_dir_everywhere(command)
+        elif not any(p.name == "sub_data_dir" for p in command.params):
+            command.params.append(click.Option(
+                ["--data-dir", "sub_data_dir"], type=click.Path(file_okay=False), default=None,
+                expose_value=False, is_eager=True, callback=_switch_data_dir,
+                help="Where the index lives (same as the global option).",
+            ))
 
 
 def _progress(enabled: bool):
@@ -97,7 +103,6 @@ def _progress(enabled: bool):
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--prune", is_flag=True, help="Also remove documents whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@_data_dir_option
 @click.pass_obj
 def ingest(service: Service, paths: tuple[str, ...], prune: bool, as_json: bool) -> None:
     """Index files and folders (.md, .txt, .html, .pdf, .csv). Safe to re-run.
@@ -135,7 +140,6 @@ def ingest(service: Service, paths: tuple[str, ...], prune: bool, as_json: bool)
 @click.option("--k", type=click.IntRange(1, 50), default=None, help="Number of passages to draw on.")
 @click.option("--llm", "llm", type=click.Choice(["extractive", "openai", "ollama"]), default=None,
               help="Answer with this provider for this call.")
-@_data_dir_option
 @click.pass_obj
 def ask(service: Service, question: str, as_json: bool, profile: str | None, where: tuple[str, ...],
         k: int | None, llm: str | None) -> None:
@@ -186,7 +190,6 @@ def ask(service: Service, question: str, as_json: bool, profile: str | None, whe
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@_data_dir_option
 @click.pass_obj
 def status(service: Service, as_json: bool) -> None:
     """Show what is indexed, the models in use, and each feed's health."""
@@ -206,7 +209,6 @@ def status(service: Service, as_json: bool) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--headless/--open", default=True, help="Do not open a browser window.")
-@_data_dir_option
 @click.pass_obj
 def serve(service: Service, port: int, host: str, headless: bool) -> None:
     """Start the chat UI (Chainlit) on HOST:PORT."""
@@ -227,6 +229,7 @@ def _register_optional() -> None:
         except ImportError:
             continue
         main.add_command(getattr(mod, name if name != "eval" else "eval_command"), name=name)
+    _add_data_dir_everywhere(main)
 
 
 _register_optional()

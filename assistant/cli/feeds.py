@@ -12,7 +12,7 @@ import re
 import sys
 import time
 import traceback
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -221,7 +221,7 @@ def _since(value: str | None, *, default_days: int = 7) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"--since {value!r}: expected a date such as 2025-01-31") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @feeds.command("updates")

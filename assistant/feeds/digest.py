@@ -19,9 +19,10 @@ from urllib.parse import quote
 from assistant.feeds.decide import describe_change
 from assistant.feeds.models import utc_now
 from assistant.feeds.sanitize import clean_html
-from assistant.feeds.store import iso
+from assistant.feeds.store import iso, load_version
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 FEED_ID = "urn:bmet-assistant:policy-updates"
 
 
@@ -38,10 +39,11 @@ class Update:
     jurisdiction: str
     summary: str  # plain text, shortened
     change: str  # "what changed" line; empty for new items
-    html: str  # sanitized summary/content HTML, safe to display
+    html: str  # sanitized summary/content HTML, safe to display; relative links stay relative
+    feed_url: str = ""
 
     def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "html"}
+        return {k: v for k, v in asdict(self).items() if k not in ("html", "feed_url")}
 
 
 _QUERY = """
@@ -49,7 +51,8 @@ SELECT * FROM (
   SELECT v.item_id, v.version, v.seen_at, v.title, v.link, v.text, v.categories, v.summary_html,
          v.content_html, i.doc_id, f.name AS feed_name, f.title AS feed_title, f.url AS feed_url,
          f.topic, f.jurisdiction,
-         CASE WHEN v.version = 1 THEN coalesce(v.published, v.updated, v.seen_at) ELSE v.seen_at END AS event_at
+         CASE WHEN v.version = 1 THEN coalesce(v.published, v.updated, v.seen_at) ELSE v.seen_at END
+           AS event_at
   FROM feed_item_versions v
   JOIN feed_items i ON i.id = v.item_id
   JOIN feeds f ON f.id = i.feed_id
@@ -77,12 +80,9 @@ def list_updates(
         seen.add(row["item_id"])
         change = ""
         if row["version"] > 1:
-            previous = conn.execute(
-                "SELECT title, link, text, categories FROM feed_item_versions WHERE item_id = ? AND version = ?",
-                (row["item_id"], row["version"] - 1),
-            ).fetchone()
+            previous = load_version(conn, row["item_id"], row["version"] - 1)
             if previous is not None:
-                change = describe_change(dict(previous), dict(row))
+                change = describe_change(previous, dict(row))
         text = row["text"] or ""
         out.append(
             Update(
@@ -98,6 +98,7 @@ def list_updates(
                 summary=text if len(text) <= 300 else text[:299].rstrip() + "…",
                 change=change,
                 html=clean_html(row["content_html"] or row["summary_html"]),
+                feed_url=row["feed_url"],
             )
         )
         if limit is not None and len(out) >= limit:
@@ -157,7 +158,9 @@ def digest_atom(updates: list[Update], *, since: datetime, now: datetime | None 
             if u.change:
                 body = f"<p><strong>What changed:</strong> {_escape_html(u.change)}</p>{body}"
             body += f"<p>From {_escape_html(u.feed)}.</p>"
-            _sub(entry, "content", body, type="html")
+            # Item HTML keeps the feed's relative links; xml:base makes readers resolve them.
+            content = _sub(entry, "content", body, type="html")
+            content.set(XML_BASE, u.link or u.feed_url)
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 

@@ -22,7 +22,7 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -174,7 +174,10 @@ def fetch(
                     retry_after = None
                     if status in RETRY_AFTER_STATUSES:
                         retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
-                    raise HTTPStatusFetchError(url, status, response.reason_phrase, retry_after=retry_after)
+                    reason = response.reason_phrase
+                    if "html" in response.headers.get("content-type", "") and status in (401, 403, 429, 503):
+                        reason += " (an HTML page: probably a bot check or a login wall)"
+                    raise HTTPStatusFetchError(url, status, reason, retry_after=retry_after)
                 body = _read_capped(response, url=url, max_bytes=max_bytes, deadline=started + deadline_s)
                 if not body.strip():
                     # Never "the feed now has zero items": an empty 200 is a server fault.
@@ -224,5 +227,5 @@ def parse_retry_after(value: str | None, *, now: Callable[[], datetime] = utc_no
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)

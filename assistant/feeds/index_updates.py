@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from assistant.feeds.decide import describe_change
-from assistant.feeds.store import transaction
+from assistant.feeds.store import load_version, transaction
 from assistant.types import Document
 
 #: Documents per ``index.replace`` call; a crash mid-way then re-does at most one batch.
@@ -56,16 +56,9 @@ def pending_documents(conn: sqlite3.Connection) -> list[tuple[int, str, Document
     for row in conn.execute(_PENDING).fetchall():
         change = ""
         if row["version"] > 1:
-            previous = conn.execute(
-                "SELECT title, link, text, categories FROM feed_item_versions WHERE item_id = ? AND version = ?",
-                (row["id"], row["version"] - 1),
-            ).fetchone()
-            current = conn.execute(
-                "SELECT title, link, text, categories FROM feed_item_versions WHERE item_id = ? AND version = ?",
-                (row["id"], row["version"]),
-            ).fetchone()
+            previous = load_version(conn, row["id"], row["version"] - 1)
             if previous is not None:
-                change = describe_change(dict(previous), dict(current))
+                change = describe_change(previous, load_version(conn, row["id"], row["version"]))
         out.append((row["id"], row["content_hash"], to_document(row, change=change)))
     return out
 
@@ -87,7 +80,10 @@ def to_document(row: sqlite3.Row | dict, *, change: str = "") -> Document:
         jurisdiction=row["jurisdiction"] or "US",
         source_urls=(link,) if link else (),
         published=item_date(row),
-        extra=(("feed", row["feed_name"] or row["feed_title"] or row["feed_url"]), ("topic", row["topic"] or "")),
+        extra=(
+            ("feed", row["feed_name"] or row["feed_title"] or row["feed_url"]),
+            ("topic", row["topic"] or ""),
+        ),
     )
 
 
@@ -103,18 +99,14 @@ def item_date(row) -> date:
 def sync_index(conn: sqlite3.Connection, get_index: Callable[[], Index], *, batch: int = BATCH) -> IndexResult:
     """Index pending items and drop items no longer relevant; touch the index only if needed."""
     pending = pending_documents(conn)
-    stale = conn.execute(
-        "SELECT id, doc_id FROM feed_items WHERE relevant = 0 AND indexed_hash IS NOT NULL"
-    ).fetchall()
+    stale = conn.execute("SELECT id, doc_id FROM feed_items WHERE relevant = 0 AND indexed_hash IS NOT NULL").fetchall()
     if not pending and not stale:
         return IndexResult()
     index = get_index()
     if stale:
         index.remove([row["doc_id"] for row in stale])
         with transaction(conn):
-            conn.executemany(
-                "UPDATE feed_items SET indexed_hash = NULL WHERE id = ?", [(row["id"],) for row in stale]
-            )
+            conn.executemany("UPDATE feed_items SET indexed_hash = NULL WHERE id = ?", [(row["id"],) for row in stale])
     for start in range(0, len(pending), batch):
         chunk = pending[start : start + batch]
         index.replace([doc for _, _, doc in chunk])

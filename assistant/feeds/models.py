@@ -7,12 +7,12 @@ They carry no framework types: ``parse`` turns feedparser's dicts into these at 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
     """The default clock of every feed function (tests pass their own ``now=``)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

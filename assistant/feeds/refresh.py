@@ -2,10 +2,12 @@
 
 The pipeline, per feed::
 
-    feed | fetch (thread pool) | parse (same worker, skipped on 304) | decide | store (1 transaction)
+    feed | fetch (thread pool) | parse + prepare (skipped on 304) | decide | store (1 transaction)
 
-then, once for the run, ``index_updates.sync_index``. Network and parsing run in worker threads
-so slow servers overlap; SQLite writes stay on the calling thread (one writer, no lock contention).
+then, once for the run, ``index_updates.sync_index``. Fetches run in worker threads so slow
+servers overlap; parsing runs in the fetching thread, or in worker processes when many feeds are
+due (feedparser is pure Python and holds the GIL); SQLite writes stay on the calling thread (one
+writer, no lock contention).
 
 Failures follow what Miniflux and reader do: the error is recorded on the feed, the next attempt
 waits an exponential back-off with jitter (or the server's Retry-After, when later), a 410 stops
@@ -16,23 +18,30 @@ re-adds it. Disabled and waiting feeds are reported as errors, so they are never
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import random
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 
-from assistant.errors import FeedError
+from assistant.errors import FeedError, ParseError
 from assistant.feeds import store
 from assistant.feeds.decide import CHANGED, NEW, UNCHANGED, decide, prepare
 from assistant.feeds.fetch import DEFAULT_MAX_BYTES, HTTPStatusFetchError, fetch, make_client
-from assistant.feeds.models import Fetched, FeedUpdate, ParsedFeed, utc_now
+from assistant.feeds.models import FeedUpdate, Fetched, utc_now
 from assistant.feeds.parse import parse
 
 log = logging.getLogger(__name__)
+
+#: Below this many due feeds, starting worker processes costs more than parsing inline.
+PROCESS_POOL_MIN_FEEDS = 40
 
 
 @dataclass(frozen=True)
@@ -65,11 +74,14 @@ def refresh_feeds(
     policy: RetryPolicy = RetryPolicy(),
     rng: random.Random | None = None,
     fetch_options: dict | None = None,
+    parse_processes: int | None = None,
 ) -> Iterator[FeedUpdate]:
     """Refresh the stored subscriptions (or just ``urls``); yield a result per feed as it finishes.
 
     ``force`` ignores back-off and Retry-After waits, not disablement. ``fetch_options`` go to
-    ``fetch.fetch`` (``max_bytes``, ``deadline_s``, ``resolve`` ...).
+    ``fetch.fetch`` (``max_bytes``, ``deadline_s``, ``resolve`` ...). ``parse_processes``: worker
+    processes for parsing; None picks up to 4 (one per CPU) when ``PROCESS_POOL_MIN_FEEDS`` or
+    more feeds are due, 0 or 1 parses in the fetching threads.
     """
     store.ensure_schema(conn)
     rng = rng or random.Random()
@@ -93,16 +105,19 @@ def refresh_feeds(
     options = {"max_bytes": DEFAULT_MAX_BYTES, **(fetch_options or {})}
     own_client = client is None
     client = client or make_client(max_connections=workers)
+    if parse_processes is None:
+        parse_processes = min(4, os.cpu_count() or 1) if len(due) >= PROCESS_POOL_MIN_FEEDS else 0
+    parser = _Parser(parse_processes)
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(due))), thread_name_prefix="feeds")
     try:
         futures: dict[Future, store.Feed] = {
-            pool.submit(_fetch_and_parse, feed, client, allow_private, now, options): feed for feed in due
+            pool.submit(_fetch_and_parse, feed, client, allow_private, now, options, parser): feed for feed in due
         }
         for future in as_completed(futures):
             feed = futures[future]
             try:
-                fetched, parsed = future.result()
-                yield _store(conn, feed, fetched, parsed, now=now)
+                fetched, prepared = future.result()
+                yield _store(conn, feed, fetched, prepared, now=now)
             except FeedError as exc:
                 yield _fail(conn, feed, exc, now=now, policy=policy, rng=rng)
             except Exception as exc:  # a bug or a broken database must not end the batch
@@ -111,11 +126,12 @@ def refresh_feeds(
                 yield _fail(conn, feed, wrapped, now=now, policy=policy, rng=rng)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        parser.close()
         if own_client:
             client.close()
 
 
-def _fetch_and_parse(feed, client, allow_private, now, options) -> tuple[Fetched, ParsedFeed | None]:
+def _fetch_and_parse(feed, client, allow_private, now, options, parser: _Parser):
     fetched = fetch(
         feed.url,
         client=client,
@@ -127,15 +143,71 @@ def _fetch_and_parse(feed, client, allow_private, now, options) -> tuple[Fetched
     )
     if fetched.not_modified:
         return fetched, None
-    return fetched, parse(fetched.content, url=fetched.final_url, headers=fetched.headers)
+    return fetched, parser(fetched, feed.keywords)
 
 
-def _store(conn, feed: store.Feed, fetched: Fetched, parsed: ParsedFeed | None, *, now) -> FeedUpdate:
+def parse_and_prepare(content: bytes, url: str, headers: dict, keywords: tuple[str, ...]):
+    """The CPU-bound part of a refresh (pure, so it can run in another process).
+
+    Returns ``(parsed, items, warnings)``, or ``("error", cause)`` for a ParseError, because
+    our exceptions do not survive pickling (their __init__ takes two arguments).
+    """
+    try:
+        parsed = parse(content, url=url, headers=headers)
+    except ParseError as exc:
+        return ("error", exc.cause)
+    items, warnings = prepare(parsed.entries, keywords=keywords)
+    return parsed, items, warnings
+
+
+class _Parser:
+    """Runs ``parse_and_prepare`` inline or, for big batches, in a process pool.
+
+    feedparser is pure Python: parsing 50 items takes about 40 ms of CPU under the GIL, so with
+    many feeds threads stop helping once the network is overlapped (bench/feeds.py). Worker
+    processes are started on the first body that needs parsing, never for an all-304 run.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, fetched: Fetched, keywords: tuple[str, ...]):
+        args = (fetched.content, fetched.final_url, fetched.headers, tuple(keywords))
+        result = None
+        if self.processes > 1:
+            try:
+                result = self._get_pool().submit(parse_and_prepare, *args).result()
+            except BrokenProcessPool:  # a worker died (OOM killer?): finish the run inline
+                log.warning("parser processes died; parsing in threads for the rest of this run")
+                self.processes = 0
+        if result is None:
+            result = parse_and_prepare(*args)
+        if result[0] == "error":
+            raise ParseError(fetched.url, result[1])
+        return result
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # forkserver, not fork: forking a process that runs threads can copy held locks.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["assistant.feeds.refresh"])
+                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+            return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _store(conn, feed: store.Feed, fetched: Fetched, prepared, *, now) -> FeedUpdate:
     moment = now()
-    if parsed is None:
+    if prepared is None:
         moved = store.save_not_modified(conn, feed, fetched, now=moment)
         return FeedUpdate(url=feed.url, status="not_modified", name=feed.label, moved_to=moved)
-    items, warnings = prepare(parsed.entries, keywords=feed.keywords)
+    parsed, items, warnings = prepared
     decisions = decide(items, store.stored_hashes(conn, feed.id))
     moved = store.save_items(conn, feed, fetched, parsed, decisions, warnings=warnings, now=moment)
     counts = {kind: sum(d.kind == kind for d in decisions) for kind in (NEW, CHANGED, UNCHANGED)}

@@ -8,8 +8,8 @@ embedded in an item stay inert text there, never markup or commands.
 
 from __future__ import annotations
 
+import html
 import re
-from html.parser import HTMLParser
 
 import nh3
 
@@ -26,15 +26,14 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
-# Tags whose end starts a new line of text, so "<p>a</p><p>b</p>" reads "a\nb", not "ab".
-_BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre",
-    "section", "table", "td", "th", "tr", "ul",
-}  # fmt: skip
-# Content that is never prose.
-_SKIP_TAGS = {"script", "style", "template", "head", "title", "iframe", "object", "svg", "math"}
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# Block tags: a newline goes before each, so "<p>a</p><p>b</p>" reads "a\nb", not "ab".
+_BLOCK_TAG = re.compile(
+    r"<(/?(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|footer|h[1-6]|header|hr|li|"
+    r"ol|p|pre|section|table|td|th|tr|ul)\b)",
+    re.I,
+)
+# Elements whose content is never prose; dropped with their content.
+_NOT_PROSE = {"script", "style", "template", "head", "title", "iframe", "object", "svg", "math"}
 
 
 def clean_html(fragment: str) -> str:
@@ -51,47 +50,19 @@ def clean_html(fragment: str) -> str:
 
 
 def to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment: entities decoded, one line per block, spaces collapsed."""
+    """Plain text of an HTML fragment: entities decoded, one line per block, spaces collapsed.
+
+    The same html5ever parser that sanitizes does the stripping (with no tag allowed), so broken
+    markup is read the way a browser reads it; it is also about twice as fast as html.parser.
+    """
     if not fragment:
         return ""
     if "<" not in fragment and "&" not in fragment:
         return _tidy(fragment)
-    parser = _TextExtractor()
-    try:
-        parser.feed(fragment)
-        parser.close()
-    except (AssertionError, ValueError):  # html.parser's rare complaints on broken markup
-        return _tidy(re.sub(r"<[^>]*>", " ", fragment))
-    return _tidy("".join(parser.parts))
+    text = nh3.clean(_BLOCK_TAG.sub(r"\n<\1", fragment), tags=set(), clean_content_tags=_NOT_PROSE)
+    return _tidy(html.unescape(text))
 
 
 def _tidy(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip_depth = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIP_TAGS:
-            self._skip_depth += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag, attrs):
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in _SKIP_TAGS:
-            self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self._skip_depth:
-            self.parts.append(data)

@@ -91,7 +91,10 @@ def topic_keywords(topic: str, path: Path = DEFAULT_FEEDS_FILE) -> tuple[str, ..
 
 
 def parse_opml(
-    data: bytes, *, path: str = "<opml>", default_keywords: Callable[[str], tuple[str, ...]] = lambda topic: ()
+    data: bytes,
+    *,
+    path: str = "<opml>",
+    default_keywords: Callable[[str], tuple[str, ...]] = lambda topic: (),
 ) -> list[FeedSource]:
     """Feeds listed in an OPML document; folders become topics.
 

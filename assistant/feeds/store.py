@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from assistant.db import migrate
 from assistant.feeds.decide import CHANGED, NEW, Decision
@@ -122,7 +122,7 @@ def iso(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every feed time is timezone-aware UTC")
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
@@ -139,6 +139,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _json_list(values) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
 
 
 def doc_id_for(added_url: str, identity: str) -> str:
@@ -215,9 +219,7 @@ def list_feeds(conn: sqlite3.Connection) -> list[Feed]:
 
 
 def indexed_doc_ids(conn: sqlite3.Connection, feed_id: int) -> list[str]:
-    rows = conn.execute(
-        "SELECT doc_id FROM feed_items WHERE feed_id = ? AND indexed_hash IS NOT NULL", (feed_id,)
-    )
+    rows = conn.execute("SELECT doc_id FROM feed_items WHERE feed_id = ? AND indexed_hash IS NOT NULL", (feed_id,))
     return [row[0] for row in rows]
 
 
@@ -274,7 +276,7 @@ def save_items(
     feed: Feed,
     fetched: Fetched,
     parsed: ParsedFeed,
-    decisions: Iterable[Decision],
+    decisions: Sequence[Decision],
     *,
     warnings: Iterable[str] = (),
     now: datetime,
@@ -284,41 +286,52 @@ def save_items(
     Returns the URL the feed moved to when a permanent redirect chain moved it, else None.
     """
     seen_at = iso(now)
+    new = [d.item for d in decisions if d.kind == NEW]
+    changed = [d.item for d in decisions if d.kind == CHANGED]
     with transaction(conn):
-        for decision in decisions:
-            item = decision.item
-            if decision.kind == NEW:
-                cursor = conn.execute(
-                    "INSERT INTO feed_items (feed_id, identity, doc_id, version, content_hash, relevant,"
-                    " first_seen, last_changed) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
-                    (feed.id, item.identity, doc_id_for(feed.added_url, item.identity),
-                     item.content_hash, int(item.relevant), seen_at, seen_at),
-                )  # fmt: skip
-                item_id, version = cursor.lastrowid, 1
-            elif decision.kind == CHANGED:
-                item_id, version = conn.execute(
-                    "UPDATE feed_items SET version = version + 1, content_hash = ?, relevant = ?,"
-                    " last_changed = ? WHERE feed_id = ? AND identity = ? RETURNING id, version",
-                    (item.content_hash, int(item.relevant), seen_at, feed.id, item.identity),
-                ).fetchone()
-            else:
-                continue
-            entry = item.entry
-            conn.execute(
-                "INSERT INTO feed_item_versions (item_id, version, seen_at, content_hash, relevant, title,"
-                " link, text, summary_html, content_html, categories, author, published, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (item_id, version, seen_at, item.content_hash, int(item.relevant), entry.title,
-                 entry.link, item.text, entry.summary_html, entry.content_html,
-                 json.dumps(list(entry.categories), ensure_ascii=False), entry.author,
-                 iso(entry.published), iso(entry.updated)),
-            )  # fmt: skip
+        # executemany, not a loop of execute(): a first refresh stores thousands of rows.
+        conn.executemany(
+            "INSERT INTO feed_items (feed_id, identity, doc_id, version, content_hash, relevant,"
+            " first_seen, last_changed) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+            [(feed.id, i.identity, doc_id_for(feed.added_url, i.identity), i.content_hash, int(i.relevant),
+              seen_at, seen_at) for i in new],
+        )  # fmt: skip
+        conn.executemany(
+            "UPDATE feed_items SET version = version + 1, content_hash = ?, relevant = ?, last_changed = ?"
+            " WHERE feed_id = ? AND identity = ?",
+            [(i.content_hash, int(i.relevant), seen_at, feed.id, i.identity) for i in changed],
+        )
+        touched = {i.identity for i in new} | {i.identity for i in changed}
+        ids = {
+            identity: (item_id, version)
+            for item_id, identity, version in conn.execute(
+                "SELECT id, identity, version FROM feed_items WHERE feed_id = ?", (feed.id,)
+            )
+            if identity in touched
+        }
+        conn.executemany(
+            "INSERT INTO feed_item_versions (item_id, version, seen_at, content_hash, relevant, title,"
+            " link, text, summary_html, content_html, categories, author, published, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*ids[i.identity], seen_at, i.content_hash, int(i.relevant), i.entry.title, i.entry.link, i.text,
+              i.entry.summary_html, i.entry.content_html, _json_list(i.entry.categories), i.entry.author,
+              iso(i.entry.published), iso(i.entry.updated)) for i in (*new, *changed)],
+        )  # fmt: skip
         moved_to = _record_success(conn, feed, fetched, now=now)
         conn.execute(
             "UPDATE feeds SET title = ?, warnings = ? WHERE id = ?",
             (parsed.info.title, json.dumps([*parsed.warnings, *warnings], ensure_ascii=False), feed.id),
         )
     return moved_to
+
+
+def load_version(conn: sqlite3.Connection, item_id: int, version: int) -> dict | None:
+    """The compared fields of one stored version (for "what changed")."""
+    row = conn.execute(
+        "SELECT title, link, text, categories FROM feed_item_versions WHERE item_id = ? AND version = ?",
+        (item_id, version),
+    ).fetchone()
+    return dict(row) if row else None
 
 
 def save_not_modified(conn: sqlite3.Connection, feed: Feed, fetched: Fetched, *, now: datetime) -> str | None:
@@ -332,9 +345,7 @@ def _record_success(conn: sqlite3.Connection, feed: Feed, fetched: Fetched, *, n
     last_modified = fetched.last_modified or (feed.last_modified if fetched.not_modified else None)
     moved_to = None
     if fetched.permanent_redirect and fetched.final_url != feed.url:
-        taken = conn.execute(
-            "SELECT 1 FROM feeds WHERE url = ? AND id != ?", (fetched.final_url, feed.id)
-        ).fetchone()
+        taken = conn.execute("SELECT 1 FROM feeds WHERE url = ? AND id != ?", (fetched.final_url, feed.id)).fetchone()
         if not taken:  # two subscriptions redirecting to one place: keep both as they are
             moved_to = fetched.final_url
     conn.execute(
