@@ -123,7 +123,8 @@ def hybrid_search(
         key = f"aud_{params.prefer_audience}"
         rankings.append([c for c in candidates if metadata(c).get(key)])
         weights.append(0.5)
-    if params.recency if params.recency is not None else asks_for_news(question):
+    news = params.recency if params.recency is not None else asks_for_news(question)
+    if news:
         dated = sorted(
             (c for c in candidates if metadata(c).get("doc_type") == "policy_update"),
             key=lambda c: -int(metadata(c).get("published") or 0),
@@ -153,7 +154,13 @@ def hybrid_search(
                 keyword_rank=keyword_rank.get(chunk_id),
             )
         )
-    return cap_per_document(hits, max_per_doc=params.max_per_doc, k=params.k)
+    kept = cap_per_document(hits, max_per_doc=params.max_per_doc, k=params.k)
+    if news:
+        # Relevance chose the results; among them, news reads newest first.
+        updates = sorted((h for h in kept if h.metadata.get("doc_type") == "policy_update"),
+                         key=lambda h: -int(h.metadata.get("published") or 0))
+        kept = updates + [h for h in kept if h.metadata.get("doc_type") != "policy_update"]
+    return kept
 
 
 def _metadata_for(conn: sqlite3.Connection, chunk_ids: Sequence[str]) -> dict[str, dict]:
