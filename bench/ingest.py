@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from _common import emit
+
 from assistant.config import Settings
 from assistant.retrieval.chunking import chunk_document
 from assistant.retrieval.embeddings import SentenceEmbeddings
@@ -47,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=300)
     parser.add_argument("--reingest-docs", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     settings = Settings()
     model = CountingEmbeddings(settings.embedding_model, batch_size=settings.embed_batch_size)
@@ -59,16 +61,19 @@ def main() -> None:
             [doc] = load_file(FoundFile(path=path, display=str(path)))
             texts += [c.embed_text for c in chunk_document(doc, size=settings.chunk_size, overlap=settings.chunk_overlap)]
         model._encode(texts[:64])  # warm up
-        start = time.perf_counter()
-        model._encode(texts)
-        raw_s = time.perf_counter() - start
-
-        service = Service(Settings(data_dir=tmp / "data"), embeddings=lambda: model)
-        start = time.perf_counter()
-        report = service.ingest([str(tmp / "corpus")])
-        ingest_s = time.perf_counter() - start
-        service.close()
-        assert report.chunks_embedded == len(texts), (report.chunks_embedded, len(texts))
+        # Alternate the two in rounds and keep each one's best: a shared machine's noise then
+        # hits both sides alike instead of whichever ran second.
+        raw_s = ingest_s = float("inf")
+        for round_ in range(args.rounds):
+            start = time.perf_counter()
+            model._encode(texts)
+            raw_s = min(raw_s, time.perf_counter() - start)
+            service = Service(Settings(data_dir=tmp / f"data-{round_}"), embeddings=lambda: model)
+            start = time.perf_counter()
+            report = service.ingest([str(tmp / "corpus")])
+            ingest_s = min(ingest_s, time.perf_counter() - start)
+            service.close()
+            assert report.chunks_embedded == len(texts), (report.chunks_embedded, len(texts))
 
         write_corpus(tmp / "big", args.reingest_docs, 1, seed=2)
         service = Service(Settings(data_dir=tmp / "big-data"), embeddings=lambda: model)

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import REPO, emit, gold_questions, percentile, timed_ms
+
 from assistant.config import Settings
 from assistant.retrieval import lexical
 from assistant.retrieval.embeddings import ChunkVectors, SentenceEmbeddings
