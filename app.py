@@ -1,0 +1,362 @@
+"""The chat UI (Chainlit): wiring only. Events call ``assistant.chat`` and the ``Service``.
+
+Run it with ``assistant serve`` (or ``make run``). What each part decides lives in
+``assistant/chat/``; this file translates between Chainlit's objects and those plain ones, and
+is the only module that imports Chainlit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from http.cookies import SimpleCookie
+
+import chainlit as cl
+from chainlit.auth import get_configuration, get_current_user
+from chainlit.auth.cookie import clear_auth_cookie
+from chainlit.config import config as chainlit_config
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider
+from chainlit.server import app as web
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+
+from assistant.chat import auth, charts, guards, history, markup, panel, profiles, render, updates
+from assistant.chat.answering import AnswerFailed, Turn, history_before, stream_answer
+from assistant.chat.answering import Request as AnswerRequest
+from assistant.chat.runtime import Runtime
+from assistant.errors import AssistantError
+from assistant.types import Answer
+
+STAFF_COOKIE = "assistant_staff_signin"
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The process's one ``Runtime`` (one ``Service``, one model), built on first use."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime.from_env(os.environ)
+    return _runtime
+
+
+# -- people --------------------------------------------------------------------------------
+
+
+def _user() -> cl.User | None:
+    return cl.user_session.get("user")
+
+
+def _is_staff(user) -> bool:
+    return user is not None and auth.role_of(getattr(user, "metadata", None)) == auth.STAFF
+
+
+def _to_user(identity: auth.Identity) -> cl.User:
+    return cl.User(
+        identifier=identity.identifier, display_name=identity.display_name or None, metadata=identity.metadata()
+    )
+
+
+@cl.password_auth_callback
+async def password_login(username: str, password: str) -> cl.User | None:
+    identity = await asyncio.to_thread(runtime().directory.authenticate, username, password)
+    return _to_user(identity) if identity else None
+
+
+def _staff_signin_requested(cookie_header: str | None) -> bool:
+    cookies = SimpleCookie()
+    try:
+        cookies.load(cookie_header or "")
+    except Exception:
+        return False
+    return STAFF_COOKIE in cookies
+
+
+@cl.header_auth_callback
+async def guest_login(headers) -> cl.User | None:
+    """Students need no account: each new browser becomes its own guest (when the setting allows)."""
+    if not runtime().chat.open_career_guide or _staff_signin_requested(headers.get("cookie")):
+        return None
+    return _to_user(auth.new_guest())
+
+
+@cl.data_layer
+def data_layer() -> SQLAlchemyDataLayer:
+    rt = runtime()
+    return SQLAlchemyDataLayer(history.ensure_schema(rt.chat.chat_db_path), storage_provider=rt.files)
+
+
+# -- starting a chat -----------------------------------------------------------------------
+
+
+@cl.set_chat_profiles
+async def chat_profiles(current_user: cl.User | None = None, language: str | None = None) -> list[cl.ChatProfile]:
+    return [
+        cl.ChatProfile(
+            name=p.name,
+            markdown_description=p.welcome,
+            icon=p.icon,
+            default=p.default,
+            starters=[cl.Starter(label=s.label, message=s.message, icon=s.icon or None) for s in p.starters],
+        )
+        for p in profiles.available(staff=_is_staff(current_user))
+    ]
+
+
+def _profile() -> profiles.Profile:
+    return profiles.by_name(cl.user_session.get("chat_profile"))
+
+
+async def _open(profile: profiles.Profile, saved: dict | None = None) -> bool:
+    """Send the settings panel and the commands; False when this person may not use ``profile``."""
+    staff = _is_staff(_user())
+    if profile.staff_only and not staff:
+        await cl.Message(content=_staff_only_text()).send()
+        return False
+    values = {**panel.initial_values(profile), **(saved or {})}
+    await cl.ChatSettings([_widget(w, values.get(w.id)) for w in panel.widgets(profile)]).send()
+    commands = [
+        {"id": c.id, "description": c.description, "icon": c.icon, "button": c.button}
+        for c in profile.commands_for(staff=staff)
+    ]
+    await cl.context.emitter.set_commands(commands)
+    return True
+
+
+def _widget(spec: panel.Widget, value):
+    if spec.kind == "select":
+        return Select(id=spec.id, label=spec.label, items=spec.items, initial_value=value, description=spec.description)
+    if spec.kind == "multiselect":
+        return MultiSelect(
+            id=spec.id, label=spec.label, items=spec.items, initial=list(value or []), description=spec.description
+        )
+    if spec.kind == "date":
+        day = panel.parse_day(value)
+        return DatePicker(
+            id=spec.id, label=spec.label, initial=day.isoformat() if day else None, description=spec.description
+        )
+    return Slider(
+        id=spec.id,
+        label=spec.label,
+        initial=value,
+        min=spec.min,
+        max=spec.max,
+        step=spec.step,
+        description=spec.description,
+    )
+
+
+def _staff_only_text() -> str:
+    return (
+        "The Policy desk is for advocacy staff. Please sign in with a staff account "
+        "(**Staff sign-in**, top right), or switch to the Career guide."
+    )
+
+
+@cl.on_chat_start
+async def on_chat_start() -> None:
+    await _open(_profile())
+
+
+@cl.on_chat_resume
+async def on_chat_resume(thread: dict) -> None:
+    await _open(_profile(), cl.user_session.get("chat_settings") or {})
+
+
+@cl.on_chat_end
+async def on_chat_end() -> None:
+    runtime().turns.forget(cl.context.session.id)
+
+
+# -- questions -----------------------------------------------------------------------------
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    if message.command:
+        await run_command(message.command, message.content or "")
+        return
+    await answer(message)
+
+
+def _turns() -> list[Turn]:
+    return [
+        Turn(
+            id=m.id, author_is_user=m.type == "user_message", text=m.content or "", command=getattr(m, "command", None)
+        )
+        for m in cl.chat_context.get()
+    ]
+
+
+async def answer(message: cl.Message) -> None:
+    rt, profile = runtime(), _profile()
+    if profile.staff_only and not _is_staff(_user()):
+        await cl.Message(content=_staff_only_text()).send()
+        return
+    checked = guards.check(message.content, max_chars=rt.chat.max_question_chars, hint=profiles_hint(profile))
+    if not checked.ok:
+        await cl.Message(content=markup.escape_text(checked.reply)).send()
+        return
+    choice = panel.read(cl.user_session.get("chat_settings"), profile)
+    async with rt.turns.of(cl.context.session.id):
+        request = AnswerRequest(
+            question=checked.question,
+            profile=profile,
+            choice=choice,
+            history=history_before(_turns(), message.id, max_chars=rt.chat.max_question_chars),
+        )
+        # Streamed tokens are shown but not stored; the one send() at the end stores the whole
+        # message with its source cards (a send() first would race its own later update).
+        reply = cl.Message(content="")
+        await reply.stream_token(render.answer_prefix(checked.notice))
+        final: Answer | None = None
+        try:
+            async for item in stream_answer(rt.service, request):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    await reply.stream_token(markup.sanitize_stream(item))
+        except AnswerFailed as exc:
+            reply.content = render.problem(str(exc))
+            await reply.send()
+            return
+        if final is None:
+            reply.content = render.problem("no answer came back. Please try again.")
+            await reply.send()
+            return
+        shown = render.render_answer(final, profile=profile, choice=choice, notice=checked.notice, news=request.news)
+        reply.content = shown.text
+        reply.elements = [cl.Text(name=card.name, content=card.content, display="side") for card in shown.sources]
+        await reply.send()
+
+
+def profiles_hint(profile: profiles.Profile) -> str:
+    return f"For example: {profile.starters[0].message}"
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+async def run_command(command: str, text: str) -> None:
+    rt, staff = runtime(), _is_staff(_user())
+    allowed = {c.id: c for c in _profile().commands_for(staff=True)}
+    spec = allowed.get(command)
+    if spec is None or (spec.staff_only and not staff) or (_profile().staff_only and not staff):
+        await cl.Message(content="That command is for signed-in staff on the Policy desk.").send()
+        return
+    conn = rt.service.db
+    if command == profiles.COMPARE_CAREERS:
+        await compare_careers()
+    elif command == profiles.WHAT_CHANGED:
+        since, found = await asyncio.to_thread(updates.recent, conn)
+        refreshed = await asyncio.to_thread(updates.last_refresh, conn)
+        await cl.Message(content=updates.render_updates(found, since=since, refreshed=refreshed)).send()
+    elif command == profiles.WEEKLY_DIGEST:
+        digest = await asyncio.to_thread(updates.digest, conn)
+        file = cl.File(
+            name=digest.filename, content=digest.markdown.encode("utf-8"), mime="text/markdown", display="inline"
+        )
+        note = (
+            f"**Weekly digest:** {digest.count} new or changed item(s), grouped by topic. Download {digest.filename}."
+        )
+        await cl.Message(content=note, elements=[file]).send()
+    elif command == profiles.UPDATES_TIMELINE:
+        png, total = await asyncio.to_thread(updates.timeline_png, conn)
+        image = cl.Image(name="updates-timeline", content=png, mime="image/png", display="inline", size="large")
+        await cl.Message(
+            content=f"**Policy updates per week, by topic** ({total} items in 12 weeks).", elements=[image]
+        ).send()
+    elif command == profiles.ADD_FEED:
+        try:
+            said = await asyncio.to_thread(updates.add_feed, conn, text)
+        except AssistantError as exc:
+            said = render.problem(str(exc))
+        await cl.Message(content=said).send()
+    elif command == profiles.REFRESH_FEEDS:
+        await cl.Message(content="Fetching every feed; this can take a minute…").send()
+        report = await asyncio.to_thread(
+            updates.refresh, conn, lambda: rt.service.index, allow_private=rt.settings.feeds_allow_private
+        )
+        await cl.Message(content=report).send()
+
+
+async def compare_careers() -> None:
+    rows = runtime().occupations
+    png = await asyncio.to_thread(charts.compare_careers_png, rows)
+    image = cl.Image(name="careers-compared", content=png, mime="image/png", display="inline", size="large")
+    table = cl.Text(name="Figures", content=careers_table(rows), display="inline")
+    caption = "**Careers compared:** median annual pay and projected growth. " + markup.escape_text(
+        charts.source_note(rows)
+    )
+    await cl.Message(content=caption, elements=[image, table]).send()
+
+
+def careers_table(rows) -> str:
+    """The chart's figures as a table too: readable by screen readers and on narrow phones."""
+    lines = ["| Occupation | Median pay | Growth |", "| --- | ---: | ---: |"]
+    for o in sorted(rows, key=lambda o: -o.median_pay):
+        growth = f"{o.growth_pct:+.0f}% ({o.projection_period})" if o.growth_pct is not None else "no figure"
+        lines.append(f"| {markup.link(o.title, o.source_url)} | ${o.median_pay:,} ({o.pay_year}) | {growth} |")
+    return "\n".join(lines)
+
+
+# -- web routes beside Chainlit's ----------------------------------------------------------
+
+
+async def chat_file(key: str, user=Depends(get_current_user)):
+    """An element file of a past chat, to its owner only; never rendered as a page of this site."""
+    rt = runtime()
+    owner = getattr(user, "id", None)
+    if not owner or rt.files.owner(key) != owner:
+        raise HTTPException(status_code=404, detail="Not found")
+    try:
+        path, mime = rt.files.read(key)
+    except (FileNotFoundError, ValueError):
+        raise HTTPException(status_code=404, detail="Not found") from None
+    inline = mime.startswith("image/") and mime != "image/svg+xml"
+    if mime.startswith("text/"):
+        mime, inline = "text/plain; charset=utf-8", True
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+    return FileResponse(
+        path,
+        media_type=mime if inline else "application/octet-stream",
+        headers=headers,
+        content_disposition_type="inline" if inline else "attachment",
+        filename=None if inline else path.name,
+    )
+
+
+async def staff_signin(request: Request):
+    """Leave the guest session and open the password form (the login page skips guest sign-in)."""
+    response = RedirectResponse(url="/login", status_code=303)
+    clear_auth_cookie(request, response)
+    response.set_cookie(STAFF_COOKIE, "1", max_age=900, httponly=True, samesite="lax")
+    return response
+
+
+async def auth_config(request: Request):
+    """Chainlit's /auth/config, except that guest sign-in is off when staff asked to sign in."""
+    conf = get_configuration()
+    if not runtime().chat.open_career_guide or _staff_signin_requested(request.headers.get("cookie")):
+        conf = {**conf, "headerAuth": False}
+    return JSONResponse(conf)
+
+
+# Chainlit ends its routes with a catch-all page route, so ours go first.
+for _route in (
+    APIRoute("/chat-files/{key:path}", chat_file, methods=["GET"]),
+    APIRoute("/staff", staff_signin, methods=["GET"]),
+    APIRoute("/auth/config", auth_config, methods=["GET"]),
+):
+    web.router.routes.insert(0, _route)
+
+
+@cl.on_app_startup
+async def startup() -> None:
+    runtime().warm_up()
+
+
+if chainlit_config.run.module_name and not os.environ.get("CHAINLIT_AUTH_SECRET"):
+    # Loaded by `chainlit run`: sign-in tokens need a secret before the server starts.
+    os.environ["CHAINLIT_AUTH_SECRET"] = auth.session_secret(runtime().chat.secret_path)

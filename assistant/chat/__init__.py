@@ -1,0 +1,14 @@
+"""What the chat app shows, decided without Chainlit: the app (``app.py``) only wires events to these.
+
+config    ChatConfig: who may use what, where chat history lives (env ``ASSISTANT_*``)
+auth      staff passwords (scrypt hashes from a file or the environment), guest identities
+profiles  "Career guide" and "Policy desk": welcome text, starters, commands, default filters
+panel     the settings panel, and its values turned into ``Filters`` and a number of sources
+guards    what a message may be before it is searched (empty, too long)
+answering a question run through ``Service.ask_stream`` in a worker thread, streamed back
+render    an ``Answer`` as message text plus one side card per numbered source
+markup    escaping, so no text from a user, a document or a feed is ever read as markup
+charts    PNG charts: careers compared (pay, growth), policy updates per week by topic
+updates   the feeds subsystem seen from the chat: this week's changes, digest, refresh
+history   Chainlit's tables on SQLite and a local file store, so past chats keep their sources
+"""

@@ -1,0 +1,250 @@
+"""Who may use what: staff accounts with hashed passwords, and anonymous guests for students.
+
+Passwords are stored only as hashes, in a file or a variable outside the repository. Two formats
+are read, both from the standard library:
+
+    scrypt$16384$8$1$<salt base64>$<hash base64>          (hashlib.scrypt, RFC 7914)
+    pbkdf2_sha256$600000$<salt base64>$<hash base64>      (hashlib.pbkdf2_hmac; OWASP 2023 count)
+
+Make one with ``python -m assistant.chat.auth`` (asks for the password, prints the hash).
+
+The users file (``ASSISTANT_STAFF_USERS_FILE``) is TOML::
+
+    [users.maria]
+    password = "scrypt$16384$8$1$...$..."
+    role = "staff"              # staff (default) or student
+    name = "Maria Lopez"        # optional display name
+
+or inline, ``ASSISTANT_STAFF_PASSWORDS="maria:scrypt$...,sam:scrypt$...:student"``.
+
+Roles: ``staff`` opens the Policy desk and the feed admin commands; ``student`` only the Career
+guide. A guest (no account, when ``ASSISTANT_OPEN_CAREER_GUIDE`` is on) is a student.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import time
+import tomllib
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import ConfigError
+
+ROLES = ("staff", "student")
+STAFF = "staff"
+STUDENT = "student"
+GUEST_PREFIX = "guest-"
+#: scrypt cost: n=2**14, r=8 (RFC 7914's interactive-login example), about 16 MiB and 50 ms.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password_hash: str = field(repr=False)
+    role: str = STAFF
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A signed-in person as the app sees them (becomes a Chainlit ``User``)."""
+
+    identifier: str
+    role: str
+    display_name: str = ""
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == STAFF
+
+    @property
+    def is_guest(self) -> bool:
+        return self.identifier.startswith(GUEST_PREFIX)
+
+    def metadata(self) -> dict:
+        return {"role": self.role, "provider": "guest" if self.is_guest else "password"}
+
+
+def role_of(metadata: dict | None) -> str:
+    """The role stored in a Chainlit user's metadata; anything unknown counts as a student."""
+    role = (metadata or {}).get("role")
+    return role if role in ROLES else STUDENT
+
+
+# -- hashing -------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=32
+    )
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Whether ``password`` matches ``encoded``; a malformed hash never matches."""
+    parts = (encoded or "").split("$")
+    try:
+        if parts[0] == "scrypt" and len(parts) == 6:
+            n, r, p = (int(x) for x in parts[1:4])
+            salt, expected = base64.b64decode(parts[4]), base64.b64decode(parts[5])
+            actual = hashlib.scrypt(
+                password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=len(expected)
+            )
+        elif parts[0] == "pbkdf2_sha256" and len(parts) == 4:
+            iterations = int(parts[1])
+            salt, expected = base64.b64decode(parts[2]), base64.b64decode(parts[3])
+            actual = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations, len(expected))
+        else:
+            return False
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# -- accounts --------------------------------------------------------------------------------
+
+
+def parse_inline(spec: str) -> list[Account]:
+    """Accounts from ``name:hash[:role]`` entries separated by commas, spaces or newlines."""
+    accounts = []
+    for entry in re.split(r"[,\s]+", spec or ""):
+        if not entry:
+            continue
+        parts = entry.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise ConfigError("ASSISTANT_STAFF_PASSWORDS: each entry is name:hash or name:hash:role")
+        accounts.append(
+            _account(parts[0], parts[1], parts[2] if len(parts) == 3 else STAFF, "", "ASSISTANT_STAFF_PASSWORDS")
+        )
+    return accounts
+
+
+def load_users_file(path: Path) -> list[Account]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the staff accounts: {exc}") from exc
+    users = data.get("users")
+    if not isinstance(users, dict):
+        raise ConfigError(f"{path}: expected [users.NAME] tables with a password hash")
+    accounts = []
+    for username, spec in users.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("password"), str):
+            raise ConfigError(f'{path}: users.{username} needs password = "scrypt$..."')
+        accounts.append(
+            _account(
+                str(username), spec["password"], str(spec.get("role", STAFF)), str(spec.get("name", "")), str(path)
+            )
+        )
+    return accounts
+
+
+def _account(username: str, password_hash: str, role: str, name: str, where: str) -> Account:
+    if not _NAME.match(username):
+        raise ConfigError(f"{where}: {username!r} is not a valid user name (letters, digits, . _ @ + -)")
+    if username.startswith(GUEST_PREFIX):
+        raise ConfigError(f"{where}: user names starting with {GUEST_PREFIX!r} are reserved for guests")
+    if role not in ROLES:
+        raise ConfigError(f"{where}: {username}: role {role!r} is not one of {', '.join(ROLES)}")
+    if not password_hash.startswith(("scrypt$", "pbkdf2_sha256$")):
+        raise ConfigError(
+            f"{where}: {username}: the password must be a hash (scrypt$... or pbkdf2_sha256$...); "
+            "make one with `python -m assistant.chat.auth`"
+        )
+    return Account(username=username, password_hash=password_hash, role=role, name=name)
+
+
+class Directory:
+    """The staff accounts, with a brake on password guessing.
+
+    After ``max_failures`` wrong passwords for one name within ``window_s`` seconds, that name
+    is refused until the window has passed (a slow online guess, not a lockout of the person).
+    """
+
+    def __init__(
+        self, accounts: list[Account], *, max_failures: int = 5, window_s: float = 300.0, clock=time.monotonic
+    ):
+        self._accounts = {a.username.lower(): a for a in accounts}
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._clock = clock
+        # Verifying against a dummy hash for unknown names keeps their timing like a known name's.
+        self._dummy = hash_password(secrets.token_hex(8))
+
+    @classmethod
+    def from_config(cls, *, users_file: Path | None, inline: str) -> Directory:
+        accounts = parse_inline(inline)
+        if users_file is not None:
+            accounts += load_users_file(users_file)
+        return cls(accounts)
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    def authenticate(self, username: str, password: str) -> Identity | None:
+        key = (username or "").strip().lower()
+        recent = self._failures[key]
+        now = self._clock()
+        while recent and now - recent[0] > self.window_s:
+            recent.popleft()
+        account = self._accounts.get(key)
+        if len(recent) >= self.max_failures:
+            return None
+        ok = verify_password(password or "", account.password_hash if account else self._dummy)
+        if not ok or account is None:
+            recent.append(now)
+            return None
+        recent.clear()
+        return Identity(identifier=account.username, role=account.role, display_name=account.name)
+
+
+def new_guest() -> Identity:
+    """A fresh anonymous student; the identifier is unguessable, so histories stay apart."""
+    return Identity(identifier=GUEST_PREFIX + secrets.token_urlsafe(12), role=STUDENT, display_name="Guest")
+
+
+def session_secret(path: Path) -> str:
+    """The token-signing secret kept in ``path`` (created on first use, readable by the owner only)."""
+    path = Path(path)
+    if path.is_file():
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) >= 32:
+            return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def main() -> None:
+    """Print a hash for a password typed twice (``python -m assistant.chat.auth``)."""
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if len(first) < 10:
+        raise SystemExit("Use at least 10 characters.")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("The two entries differ.")
+    print(hash_password(first))
+
+
+if __name__ == "__main__":
+    main()

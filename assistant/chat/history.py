@@ -1,0 +1,193 @@
+"""Chat history on SQLite: the tables Chainlit's SQLAlchemy data layer writes, and a file store.
+
+Chainlit's ``SQLAlchemyDataLayer`` creates no tables, and without a storage client it does not
+persist elements ("elements will not be persisted!", chainlit/data/sql_alchemy.py), so a resumed
+chat would lose its source cards and charts. ``ensure_schema`` creates the tables it reads and
+writes (column names as in its queries, chainlit 2.12); ``LocalFileStore`` keeps element bytes
+under the data directory and is served by the app at ``/chat-files/<key>`` to the chat's owner.
+
+Thread tags stay off (``auto_tag_thread = false``): the data layer binds them as a Python list,
+which SQLite cannot store, and the failed write would also lose the thread's owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    "id" TEXT PRIMARY KEY,
+    "identifier" TEXT NOT NULL UNIQUE,
+    "createdAt" TEXT,
+    "metadata" TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS threads (
+    "id" TEXT PRIMARY KEY,
+    "createdAt" TEXT,
+    "name" TEXT,
+    "userId" TEXT REFERENCES users("id") ON DELETE CASCADE,
+    "userIdentifier" TEXT,
+    "tags" TEXT,
+    "metadata" TEXT
+);
+CREATE INDEX IF NOT EXISTS threads_user ON threads ("userId");
+CREATE TABLE IF NOT EXISTS steps (
+    "id" TEXT PRIMARY KEY,
+    "name" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "threadId" TEXT NOT NULL REFERENCES threads("id") ON DELETE CASCADE,
+    "parentId" TEXT,
+    "streaming" INTEGER NOT NULL DEFAULT 0,
+    "waitForAnswer" INTEGER,
+    "isError" INTEGER,
+    "metadata" TEXT,
+    "tags" TEXT,
+    "input" TEXT,
+    "output" TEXT,
+    "createdAt" TEXT,
+    "command" TEXT,
+    "modes" TEXT,
+    "start" TEXT,
+    "end" TEXT,
+    "generation" TEXT,
+    "showInput" TEXT,
+    "language" TEXT,
+    "indent" INTEGER,
+    "defaultOpen" INTEGER,
+    "autoCollapse" INTEGER
+);
+CREATE INDEX IF NOT EXISTS steps_thread ON steps ("threadId");
+CREATE TABLE IF NOT EXISTS elements (
+    "id" TEXT PRIMARY KEY,
+    "threadId" TEXT REFERENCES threads("id") ON DELETE CASCADE,
+    "type" TEXT,
+    "url" TEXT,
+    "chainlitKey" TEXT,
+    "name" TEXT NOT NULL,
+    "display" TEXT,
+    "objectKey" TEXT,
+    "size" TEXT,
+    "page" INTEGER,
+    "language" TEXT,
+    "forId" TEXT,
+    "mime" TEXT,
+    "props" TEXT,
+    "autoPlay" INTEGER,
+    "playerConfig" TEXT
+);
+CREATE INDEX IF NOT EXISTS elements_thread ON elements ("threadId");
+CREATE TABLE IF NOT EXISTS feedbacks (
+    "id" TEXT PRIMARY KEY,
+    "forId" TEXT NOT NULL,
+    "threadId" TEXT REFERENCES threads("id") ON DELETE CASCADE,
+    "value" INTEGER NOT NULL,
+    "comment" TEXT
+);
+CREATE INDEX IF NOT EXISTS feedbacks_for ON feedbacks ("forId");
+"""
+
+
+def ensure_schema(path: Path) -> str:
+    """Create the chat tables in ``path`` if missing; return the SQLAlchemy URL for aiosqlite."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")  # the thread list reads while answers are written
+        conn.executescript(SCHEMA)
+    finally:
+        conn.close()
+    return f"sqlite+aiosqlite:///{path.resolve()}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_key(object_key: str) -> str:
+    """``object_key`` as a relative path that cannot leave the store (``..``, ``/``, odd names)."""
+    parts = []
+    for part in str(object_key).replace("\\", "/").split("/"):
+        part = _UNSAFE.sub("_", part).strip(".")
+        if part:
+            parts.append(part[:120])
+    if not parts:
+        raise ValueError(f"empty object key {object_key!r}")
+    return "/".join(parts)
+
+
+class LocalFileStore:
+    """A storage client for Chainlit's data layer that keeps files under ``root``.
+
+    It implements the four methods of ``chainlit.data.storage_clients.base.BaseStorageClient``
+    (duck-typed, so Chainlit stays imported only by ``app.py``). Keys start with the owner's
+    user id (the data layer writes ``<user id>/<element id>/<name>``), which is what the app
+    checks before serving a file.
+    """
+
+    def __init__(self, root: Path, *, url_prefix: str = "/chat-files") -> None:
+        self.root = Path(root)
+        self.url_prefix = url_prefix.rstrip("/")
+
+    def path_of(self, object_key: str) -> Path:
+        return self.root / safe_key(object_key)
+
+    async def upload_file(
+        self,
+        object_key: str,
+        data: bytes | str,
+        mime: str = "application/octet-stream",
+        overwrite: bool = True,
+        content_disposition: str | None = None,
+    ) -> dict:
+        key = safe_key(object_key)
+        body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        await asyncio.to_thread(self._write, key, body, mime, overwrite)
+        return {"object_key": key, "url": await self.get_read_url(key)}
+
+    def _write(self, key: str, body: bytes, mime: str, overwrite: bool) -> None:
+        path = self.root / key
+        if path.exists() and not overwrite:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(body)
+        tmp.replace(path)  # readers never see half a file
+        self._meta(path).write_text(json.dumps({"mime": mime or "application/octet-stream"}), encoding="utf-8")
+
+    async def delete_file(self, object_key: str) -> bool:
+        path = self.path_of(object_key)
+        existed = path.exists()
+        for p in (path, self._meta(path)):
+            p.unlink(missing_ok=True)
+        return existed
+
+    async def get_read_url(self, object_key: str) -> str:
+        return f"{self.url_prefix}/{quote(safe_key(object_key))}"
+
+    async def close(self) -> None:
+        return None
+
+    def read(self, object_key: str) -> tuple[Path, str]:
+        """The file and its MIME type, for serving; ``FileNotFoundError`` if absent."""
+        path = self.path_of(object_key)
+        if not path.is_file():
+            raise FileNotFoundError(object_key)
+        try:
+            mime = json.loads(self._meta(path).read_text(encoding="utf-8"))["mime"]
+        except (OSError, ValueError, KeyError):
+            mime = "application/octet-stream"
+        return path, mime
+
+    @staticmethod
+    def owner(object_key: str) -> str:
+        """The user id a key belongs to (its first segment)."""
+        return safe_key(object_key).split("/", 1)[0]
+
+    @staticmethod
+    def _meta(path: Path) -> Path:
+        return path.with_name(path.name + ".meta.json")

@@ -1,0 +1,130 @@
+"""The settings panel: which widgets it has, and what their values mean for a search.
+
+``widgets(profile)`` describes the panel in plain data (``app.py`` turns each into a Chainlit
+input widget); ``read(values, profile)`` turns what the panel sends back into ``Filters`` and a
+number of sources. Values arrive from the browser, so anything unexpected falls back to the
+profile's default rather than failing the question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from assistant.chat.profiles import Profile
+from assistant.retrieval.filters import Filters
+from assistant.types import DOC_TYPES
+
+JURISDICTIONS = {"any": "Any (US and Massachusetts)", "US": "United States (federal)", "MA": "Massachusetts"}
+DOC_TYPE_LABELS = {
+    "career_pathway": "Career pathways",
+    "training_program": "Training programs",
+    "policy": "Policy documents",
+    "policy_update": "Policy updates (tracked feeds)",
+    "reference": "Reference data (occupations table)",
+}
+SOURCES_MIN, SOURCES_MAX, SOURCES_DEFAULT = 1, 10, 5
+
+
+@dataclass(frozen=True)
+class Widget:
+    """One input of the panel; ``kind`` is select, multiselect, date or slider."""
+
+    kind: str
+    id: str
+    label: str
+    initial: object = None
+    items: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    min: float = 0
+    max: float = 0
+    step: float = 1
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the panel asks for: the filters and the number of sources."""
+
+    filters: Filters
+    k: int = SOURCES_DEFAULT
+
+    def describe(self) -> str:
+        """A short phrase naming the active limits, or "" when nothing is limited."""
+        parts = []
+        if self.filters.jurisdictions:
+            parts.append(" or ".join(JURISDICTIONS.get(j, j) for j in self.filters.jurisdictions))
+        if self.filters.doc_types and set(self.filters.doc_types) != set(DOC_TYPES):
+            parts.append(", ".join(DOC_TYPE_LABELS.get(t, t).lower() for t in self.filters.doc_types))
+        if self.filters.since:
+            parts.append(f"dated {self.filters.since.isoformat()} or later")
+        return "; ".join(parts)
+
+
+def widgets(profile: Profile) -> list[Widget]:
+    return [
+        Widget("select", "jurisdiction", "Jurisdiction", "any", items={v: k for k, v in JURISDICTIONS.items()}),
+        Widget(
+            "multiselect",
+            "doc_types",
+            "Document types",
+            list(profile.defaults.doc_types),
+            items={v: k for k, v in DOC_TYPE_LABELS.items()},
+            description="Leave empty to search every type.",
+        ),
+        Widget("date", "since", "Only updates since", None, description="Only documents dated on or after this day."),
+        Widget(
+            "slider",
+            "k",
+            "Number of sources",
+            SOURCES_DEFAULT,
+            min=SOURCES_MIN,
+            max=SOURCES_MAX,
+            step=1,
+            description="How many passages an answer may draw on.",
+        ),
+    ]
+
+
+def initial_values(profile: Profile) -> dict:
+    return {w.id: w.initial for w in widgets(profile)}
+
+
+def read(values: Mapping | None, profile: Profile) -> Choice:
+    """The search a panel's ``values`` ask for; missing or malformed values take the defaults."""
+    values = values or {}
+    jurisdiction = values.get("jurisdiction")
+    jurisdictions = (jurisdiction,) if jurisdiction in ("US", "MA") else ()
+    raw_types = values.get("doc_types", profile.defaults.doc_types)
+    if isinstance(raw_types, str):
+        raw_types = [t for t in raw_types.split(",") if t]
+    doc_types = tuple(t for t in (raw_types or ()) if t in DOC_TYPES)
+    return Choice(
+        filters=Filters(
+            doc_types=doc_types,
+            audience=profile.defaults.audience,
+            jurisdictions=jurisdictions,
+            since=parse_day(values.get("since")),
+        ),
+        k=_clamp_k(values.get("k")),
+    )
+
+
+def parse_day(value) -> date | None:
+    """A day from the date picker: ``date``, ``"2025-06-01"`` or an ISO timestamp; else None."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _clamp_k(value) -> int:
+    try:
+        k = int(float(value))
+    except (TypeError, ValueError):
+        return SOURCES_DEFAULT
+    return max(SOURCES_MIN, min(SOURCES_MAX, k))

@@ -1,0 +1,74 @@
+"""Everything the chat app holds for the life of its process, built once from the environment.
+
+``app.py`` builds one ``Runtime`` on first use (not at import, so a test can put its own in
+place), and every chat shares it: one ``Service``, hence one embedding model per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from assistant.chat.answering import Turns
+from assistant.chat.auth import Directory
+from assistant.chat.config import ChatConfig
+from assistant.chat.history import LocalFileStore
+from assistant.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    chat: ChatConfig
+    #: ``assistant.service.Service`` or anything with its ``ask_stream``, ``db`` and ``index``.
+    service: object
+    directory: Directory
+    files: LocalFileStore
+    turns: Turns = field(default_factory=Turns)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Runtime:
+        from assistant.service import Service
+
+        settings = Settings.from_env(env)
+        chat = ChatConfig.from_env(env, data_dir=settings.data_dir)
+        directory = Directory.from_config(users_file=chat.staff_users_file, inline=chat.staff_passwords)
+        if not len(directory):
+            log.warning(
+                "no staff accounts (ASSISTANT_STAFF_USERS_FILE / ASSISTANT_STAFF_PASSWORDS): "
+                "the Policy desk cannot be opened"
+            )
+        return cls(
+            settings=settings,
+            chat=chat,
+            service=Service(settings),
+            directory=directory,
+            files=LocalFileStore(chat.files_dir),
+        )
+
+    @cached_property
+    def occupations(self):
+        from assistant.chat.charts import load_occupations
+
+        return load_occupations()
+
+    def warm_up(self) -> threading.Thread:
+        """Load the embedding model and open the index in the background, so the first question
+        does not wait for them (loading takes seconds; a question then takes milliseconds)."""
+
+        def load() -> None:
+            try:
+                self.service.embeddings.embed_query_array("warm up")
+                self.service.require_index()
+                _ = self.service.vectors
+            except Exception as exc:  # the first question reports it properly
+                log.warning("warm-up failed: %s", exc)
+
+        thread = threading.Thread(target=load, name="warm-up", daemon=True)
+        thread.start()
+        return thread

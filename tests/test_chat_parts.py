@@ -1,0 +1,225 @@
+"""Unit tests of assistant/chat: charts, feed updates, chat history storage and answering."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from assistant.chat import charts, panel, profiles, updates
+from assistant.chat.answering import AnswerFailed, Request, Turn, Turns, history_before, stream_answer
+from assistant.chat.config import ChatConfig
+from assistant.chat.history import LocalFileStore, ensure_schema, safe_key
+from assistant.errors import IndexNotReadyError
+from assistant.retrieval.filters import Filters
+from assistant.types import Answer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from chat_harness import FakeService  # noqa: E402
+
+# -- charts --------------------------------------------------------------------------------
+
+
+def test_occupations_table_and_source_note():
+    rows = charts.load_occupations()
+    bmet = next(r for r in rows if r.title == "Medical equipment repairers")
+    assert (bmet.median_pay, bmet.pay_year, bmet.growth_pct, bmet.projection_period) == (62630, "2024", 13.0, "2024-34")
+    assert any(r.growth_pct is None for r in rows)
+    note = charts.source_note(rows)
+    assert "Bureau of Labor Statistics" in note and "May 2024" in note and "2024–34" in note
+
+
+def test_charts_are_png():
+    png = charts.compare_careers_png(charts.load_occupations())
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    timeline = charts.updates_timeline_png(
+        {date(2026, 1, 5): {"workforce": 2}, date(2026, 1, 12): {}}, title="t", note="n"
+    )
+    assert timeline[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- updates -------------------------------------------------------------------------------
+
+
+class _U:
+    def __init__(self, day, topic, **kw):
+        self.date, self.topic = day, topic
+        self.kind, self.version, self.title, self.link = (
+            kw.get("kind", "new"),
+            1,
+            kw.get("title", "T"),
+            kw.get("link", ""),
+        )
+        self.feed, self.jurisdiction, self.change, self.summary = (
+            "Feed",
+            "US",
+            kw.get("change", ""),
+            kw.get("summary", ""),
+        )
+
+
+def test_weekly_counts_cover_every_week_and_topic():
+    now = datetime(2026, 1, 21, 12, tzinfo=UTC)  # a Wednesday
+    found = [
+        _U("2026-01-20T09:00:00+00:00", "workforce"),
+        _U("2026-01-19T00:00:00+00:00", ""),
+        _U("2026-01-06T00:00:00+00:00", "workforce"),
+        _U("2025-06-01T00:00:00+00:00", "x"),
+        _U("garbage", "y"),
+    ]
+    counts = updates.weekly_counts(found, weeks=3, now=now)
+    assert list(counts) == [date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19)]
+    assert counts[date(2026, 1, 19)] == {"workforce": 1, "other": 1}
+    assert counts[date(2026, 1, 12)] == {} and counts[date(2026, 1, 5)] == {"workforce": 1}
+
+
+def test_render_updates_escapes_feed_text():
+    item = _U(
+        "2026-01-20T09:00:00+00:00",
+        "apprenticeship",
+        title="Rule <script>x()</script>",
+        link="javascript:evil()",
+        change="title changed",
+        summary="**bold** <img src=x>",
+    )
+    text = updates.render_updates(
+        [item], since=datetime(2026, 1, 14, tzinfo=UTC), refreshed="2026-01-20T10:00:00+00:00"
+    )
+    assert (
+        "\\<script\\>" in text
+        and "<script>" not in text
+        and "javascript:" not in text.replace("javascript:evil\\(\\)", "")
+    )
+    assert "1 new, 0 changed" in text and "*What changed:* title changed" in text and "\\<img" in text
+    empty = updates.render_updates([], since=datetime(2026, 1, 14, tzinfo=UTC), refreshed=None)
+    assert "No new or changed policy items since January 14, 2026" in empty and "not been fetched" in empty
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+def test_safe_key_never_leaves_the_store():
+    assert safe_key("user-1/elem/[1]") == "user-1/elem/_1_"
+    assert safe_key("../../etc/passwd") == "etc/passwd"
+    assert safe_key("/abs/../x") == "abs/x"
+    with pytest.raises(ValueError):
+        safe_key("///")
+
+
+def test_local_file_store_round_trip(tmp_path):
+    files = LocalFileStore(tmp_path)
+    uploaded = asyncio.run(files.upload_file("u1/e1/[1]", "**title**", mime="text/plain"))
+    assert uploaded == {"object_key": "u1/e1/_1_", "url": "/chat-files/u1/e1/_1_"}
+    path, mime = files.read("u1/e1/_1_")
+    assert path.read_text() == "**title**" and mime == "text/plain" and files.owner("u1/e1/_1_") == "u1"
+    assert asyncio.run(files.delete_file("u1/e1/_1_")) and not path.exists()
+    with pytest.raises(FileNotFoundError):
+        files.read("u1/e1/_1_")
+
+
+def test_chat_schema_is_created_once(tmp_path):
+    url = ensure_schema(tmp_path / "chat.db")
+    assert url == f"sqlite+aiosqlite:///{(tmp_path / 'chat.db').resolve()}"
+    ensure_schema(tmp_path / "chat.db")  # idempotent
+    tables = {
+        r[0] for r in sqlite3.connect(tmp_path / "chat.db").execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    assert {"users", "threads", "steps", "elements", "feedbacks"} <= tables
+
+
+# -- answering -----------------------------------------------------------------------------
+
+
+def test_history_before_takes_earlier_user_questions_only():
+    turns = [
+        Turn("1", True, "How do I become a BMET?"),
+        Turn("2", False, "An answer"),
+        Turn("3", True, "", command=None),
+        Turn("4", True, "chart", command="Compare careers"),
+        Turn("5", True, "and in Massachusetts?"),
+        Turn("6", True, "later question"),
+    ]
+    assert history_before(turns, "5") == ("How do I become a BMET?",)
+    assert history_before(turns, "1") == ()
+
+
+def _request(question="q"):
+    return Request(question=question, profile=profiles.CAREER_GUIDE, choice=panel.Choice(filters=Filters()))
+
+
+async def _collect(service, request):
+    return [item async for item in stream_answer(service, request)]
+
+
+def test_stream_answer_yields_pieces_then_the_answer():
+    items = asyncio.run(_collect(FakeService(), _request()))
+    assert all(isinstance(i, str) for i in items[:-1]) and isinstance(items[-1], Answer) and len(items) == 3
+
+
+def test_stream_answer_turns_failures_into_messages():
+    with pytest.raises(AnswerFailed, match="nothing is indexed"):
+        asyncio.run(_collect(FakeService(fail=IndexNotReadyError("nothing is indexed yet")), _request()))
+    with pytest.raises(AnswerFailed) as info:
+        asyncio.run(_collect(FakeService(fail=RuntimeError("secret internals")), _request()))
+    assert "secret internals" not in str(info.value) and "went wrong" in str(info.value)
+
+
+def test_stream_answer_does_not_block_the_event_loop():
+    async def run():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await _collect(FakeService(delay_s=0.15), _request())
+        task.cancel()
+        return ticks
+
+    assert asyncio.run(run()) >= 10  # the loop kept running while the worker slept 0.3 s
+
+
+def test_turns_are_per_chat_and_forgotten():
+    async def run():
+        turns = Turns()
+        assert turns.of("a") is turns.of("a") and turns.of("a") is not turns.of("b")
+        turns.forget("a")
+        return len(turns)
+
+    assert asyncio.run(run()) == 1
+
+
+def test_stream_answer_passes_the_request_through():
+    service = FakeService()
+    request = Request(
+        question="and in MA?",
+        profile=profiles.POLICY_DESK,
+        choice=panel.Choice(filters=Filters(jurisdictions=("MA",)), k=3),
+        history=("how do I become a BMET?",),
+    )
+    asyncio.run(_collect(service, request))
+    assert service.calls == [
+        {
+            "question": "and in MA?",
+            "profile": "advocacy",
+            "filters": Filters(jurisdictions=("MA",)),
+            "k": 3,
+            "history": ("how do I become a BMET?",),
+        }
+    ]
+
+
+def test_request_detects_news():
+    assert _request("what changed this week in WIOA?").news and not _request("how do I become a BMET?").news
+
+
+def test_paths_are_under_the_data_dir(tmp_path: Path):
+    conf = ChatConfig(data_dir=tmp_path)
+    assert conf.files_dir.parent == tmp_path and conf.secret_path.parent == tmp_path
