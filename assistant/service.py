@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 
 from assistant import prompts
@@ -152,17 +153,19 @@ class Service:
         question = " ".join(question.split())
         if not question:
             return Answer(question="", text=prompts.abstention(profile), abstained=True, citations=()), []
-        hits, query_vector = self.search(search_query or question, profile=profile, filters=filters, k=k, timings=timings)
+        hits, query_vector, passages = self._retrieve(
+            search_query or question, profile=profile, filters=filters, k=k, timings=timings)
         t0 = time.perf_counter()
-        passages = self.passages(hits) if any(self.supports(h, search_query or question) for h in hits) else []
         answer = self.answerer.answer(question, passages, query_vector=query_vector, profile=profile)
         timings["answer"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
-        answer = Answer(
-            question=question, text=answer.text, abstained=answer.abstained, citations=answer.citations,
-            timings_ms=timings, notices=answer.notices,
-        )
-        return answer, hits
+        return replace(answer, question=question, timings_ms=timings), hits
+
+    def _retrieve(self, query: str, *, profile, filters: Filters, k, timings: dict):
+        """Search, then load the passages' sentences when anything retrieved supports an answer."""
+        hits, query_vector = self.search(query, profile=profile, filters=filters, k=k, timings=timings)
+        passages = self.passages(hits) if any(self.supports(h, query) for h in hits) else []
+        return hits, query_vector, passages
 
     def ask_stream(
         self,
@@ -188,15 +191,12 @@ class Service:
             return
         start = time.perf_counter()
         timings: dict = {}
-        hits, query_vector = self.search(search_query, profile=profile, filters=filters, k=k, timings=timings)
-        passages = self.passages(hits) if any(self.supports(h, search_query or question) for h in hits) else []
+        _, query_vector, passages = self._retrieve(
+            search_query, profile=profile, filters=filters, k=k, timings=timings)
         for item in stream(question, passages, query_vector=query_vector, profile=profile):
             if isinstance(item, Answer):
                 timings["total"] = (time.perf_counter() - start) * 1000
-                yield Answer(
-                    question=question, text=item.text, abstained=item.abstained, citations=item.citations,
-                    timings_ms=timings, notices=item.notices,
-                )
+                yield replace(item, question=question, timings_ms=timings)
             else:
                 yield item
 
