@@ -80,7 +80,7 @@ class Filters:
         return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
     def to_sql(self, alias: str = "d") -> tuple[str, list]:
-        """An SQL condition over the documents table (aliased ``alias``) and its parameters."""
+        """An SQL condition over a table with the filter columns (aliased ``alias``) and its parameters."""
         clauses: list[str] = []
         params: list = []
         if self.doc_types:

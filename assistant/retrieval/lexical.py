@@ -79,15 +79,11 @@ def search(conn: sqlite3.Connection, question: str, *, k: int, filters: Filters)
     match = fts_query(question)
     if not match or k <= 0:
         return []
-    condition, params = filters.to_sql("d")
+    condition, params = filters.to_sql("f")
     # Column weights: a term in the title or headings says more than one in passing.
     rows = conn.execute(
         "SELECT f.chunk_id AS chunk_id, bm25(chunks_fts, 0.0, 3.0, 2.0, 1.0) AS score"
-        " FROM chunks_fts AS f"
-        " JOIN chunks AS c ON c.chunk_id = f.chunk_id"
-        " JOIN documents AS d ON d.doc_id = c.doc_id"
-        f" WHERE chunks_fts MATCH ? AND d.state = 'ready' AND {condition}"
-        " ORDER BY score LIMIT ?",
+        f" FROM chunks_fts AS f WHERE chunks_fts MATCH ? AND {condition} ORDER BY score LIMIT ?",
         [match, *params, k],
     )
     return [KeywordMatch(chunk_id=r["chunk_id"], bm25=r["score"]) for r in rows]
