@@ -5,6 +5,7 @@
     ├── LoadError(path)          one input file could not be read (ingest goes on with the rest)
     ├── IndexNotReadyError       nothing is ingested yet, or the store cannot be opened
     ├── ModelUnavailableError    the embedding model or the LLM cannot be loaded or reached
+    ├── DataImportError(path)    an official data file is refused (the stored release stays as it was)
     └── FeedError(url)           one feed failed (a refresh goes on with the others)
         ├── FetchError           network, HTTP status, size cap, refused address
         └── ParseError           the body is not a feed
@@ -34,6 +35,13 @@ class IndexNotReadyError(AssistantError):
 
 class ModelUnavailableError(AssistantError):
     pass
+
+
+class DataImportError(AssistantError):
+    def __init__(self, path: str, cause: str) -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__(f"{path}: {cause}")
 
 
 class FeedError(AssistantError):
