@@ -300,36 +300,36 @@ def projection_rows(header: Sequence, rows: Iterable[Sequence]) -> Iterator[tupl
 
 def _projection_rows(header, rows, col) -> Iterator[tuple]:
     for line, row in enumerate(rows, start=3):
-        soc, kind = _text(row[col["soc"]]) if len(row) > col["soc"] else "", ""
-        if len(row) > col["occ_type"]:
-            kind = _text(row[col["occ_type"]])
+        if len(row) < len(header):
+            if any(cell not in (None, "") for cell in row):
+                raise FormatProblem(f"row {line}: {len(row)} cells, expected {len(header)}")
+            continue
+        soc, kind = _text(row[col["soc"]]), _text(row[col["occ_type"]])
         if kind != "Line item" and soc != "00-0000":
             continue
         markers: dict[str, str] = {}
+        jobs = {k: _ep_number(row[col[k]], k, markers, _THOUSAND) for k in ("emp_base", "emp_target", "change",
+                                                                            "openings")}
+        yield (
+            soc, _text(row[col["title"]]), kind, jobs["emp_base"], jobs["emp_target"], jobs["change"],
+            _ep_number(row[col["pct_change"]], "pct_change", markers), jobs["openings"],
+            _ep_number(row[col["median_wage"]], "median_wage", markers),
+            *(_na(_text(row[col[k]])).replace("—", "") for k in ("entry_education", "work_experience", "training")),
+            json.dumps(markers, separators=(",", ":"), ensure_ascii=False) if markers else "",
+        )
 
-        def number(key: str, scale: float = 1.0):
-            value = row[col[key]]
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return round(value * scale) if scale != 1.0 else float(value)
-            text = _text(value)
-            try:
-                parsed = float(text.replace(",", ""))
-            except ValueError:
-                if text:
-                    markers[key] = text  # "—" (not available) or ">=$239,200" (at or above)
-                return None
-            return round(parsed * scale) if scale != 1.0 else parsed
 
+def _ep_number(value, key: str, markers: dict[str, str], scale: int = 1) -> float | None:
+    """A projections figure; a text cell ("—" not available, ">=$239,200") is kept as a marker."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        text = _text(value)
         try:
-            yield (
-                soc, _text(row[col["title"]]), kind,
-                number("emp_base", _THOUSAND), number("emp_target", _THOUSAND), number("change", _THOUSAND),
-                number("pct_change"), number("openings", _THOUSAND), number("median_wage"),
-                *(_na(_text(row[col[k]])).replace("—", "") for k in ("entry_education", "work_experience", "training")),
-                json.dumps(markers, separators=(",", ":"), ensure_ascii=False) if markers else "",
-            )
-        except IndexError:
-            raise FormatProblem(f"row {line}: {len(row)} cells, expected {len(header)}") from None
+            value = float(text.replace(",", ""))
+        except ValueError:
+            if text:
+                markers[key] = text
+            return None
+    return float(round(value * scale)) if scale != 1 else float(value)
 
 
 # -- NCES CIP 2020 to SOC 2018 crosswalk --------------------------------------------------------
