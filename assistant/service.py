@@ -18,7 +18,7 @@ from assistant import prompts
 from assistant.answer import Answerer, ExtractiveAnswerer, Passage
 from assistant.config import Settings
 from assistant.conversation import contextualize
-from assistant.errors import IndexNotReadyError
+from assistant.errors import DataImportError, IndexNotReadyError, LoadError
 from assistant.retrieval.catalog import Catalog, open_catalog
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.index import Index
@@ -94,8 +94,17 @@ class Service:
     # -- operations ----------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str], *, prune: bool = False, on_load=None, on_index=None) -> IngestReport:
+        from assistant.occupations.extract import load_extracts
+
+        paths = list(paths)
         with self._lock:
-            return ingest(paths, index=self.index, catalog=self.catalog, prune=prune, on_load=on_load, on_index=on_index)
+            report = ingest(paths, index=self.index, catalog=self.catalog, prune=prune, on_load=on_load,
+                            on_index=on_index)
+            try:  # the shipped labor-market extract (corpus/data/) fills the data tables
+                report.data = [release.to_json() for release in load_extracts(self.db, paths)]
+            except DataImportError as exc:
+                report.failed.append(LoadError(exc.path, exc.cause))
+            return report
 
     def search(
         self,

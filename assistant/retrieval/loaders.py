@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from assistant.errors import LoadError
+from assistant.occupations.extract import find_extracts, is_extract
 from assistant.types import AUDIENCES, DOC_TYPES, Document
 
 SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv")
@@ -39,10 +40,13 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[FoundFile], list[str], l
     missing: list[LoadError] = []
     for raw in paths:
         root = Path(raw)
+        # A data extract (corpus/data/) is imported into the data tables by Service.ingest, not indexed.
         if root.is_file():
-            candidates = [root]
+            candidates = [] if is_extract(root.parent) else [root]
         elif root.is_dir():
-            candidates = sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p, root))
+            extracts = find_extracts([root])
+            candidates = sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p, root)
+                                and not any(p.is_relative_to(e) for e in extracts))
         else:
             missing.append(LoadError(str(raw), "no such file or folder"))
             continue

@@ -22,6 +22,8 @@ class IngestReport:
     chunks_embedded: int = 0
     failed: list[LoadError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: Data releases loaded from a shipped extract (``"data"`` in the JSON only when there are any).
+    data: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The ``ingest --json`` object of DESIGN.md."""
@@ -32,6 +34,7 @@ class IngestReport:
             "removed": self.removed,
             "chunks_embedded": self.chunks_embedded,
             "failed": [{"path": e.path, "error": e.cause} for e in self.failed],
+            **({"data": self.data} if self.data else {}),
         }
 
 
