@@ -55,6 +55,9 @@ class Settings:
     llm_api_key: str = ""
     #: Seconds before an LLM call gives up and the extractive answer is shown. ``ASSISTANT_LLM_TIMEOUT``.
     llm_timeout: float = 30.0
+    #: The place assumed when a question names none, as people write it ("Springfield, MA"); empty
+    #: means the nation only. The chat's settings can change it per conversation. ``ASSISTANT_HOME_AREA``.
+    home_area: str = ""
     #: Allow feeds on loopback and private addresses (tests, intranets). ``ASSISTANT_FEEDS_ALLOW_PRIVATE``.
     feeds_allow_private: bool = False
 

@@ -53,6 +53,14 @@ class Service:
         return Catalog(self.db)
 
     @cached_property
+    def data_desk(self):
+        from assistant.occupations.desk import DataDesk
+        from assistant.occupations.store import ensure_schema
+
+        ensure_schema(self.db)
+        return DataDesk(self.db, home_area=self.settings.home_area)
+
+    @cached_property
     def embeddings(self):
         return self._embeddings_factory()
 
@@ -143,9 +151,17 @@ class Service:
         filters: Filters = Filters(),
         k: int | None = None,
         search_query: str | None = None,
+        home_area: str | None = None,
+        occupation_hint: str | None = None,
     ) -> Answer:
-        """Answer ``question``; ``search_query`` (e.g. the question plus context) is what is searched."""
-        return self.ask_with_hits(question, profile=profile, filters=filters, k=k, search_query=search_query)[0]
+        """Answer ``question``; ``search_query`` (e.g. the question plus context) is what is searched.
+
+        ``home_area`` replaces the deployment's home area for this question (a chat setting, or
+        the place a conversation remembered); ``occupation_hint`` is the occupation a conversation
+        is about, used when the question names none ("how much would I make?").
+        """
+        return self.ask_with_hits(question, profile=profile, filters=filters, k=k, search_query=search_query,
+                                  home_area=home_area, occupation_hint=occupation_hint)[0]
 
     def ask_with_hits(
         self,
@@ -155,6 +171,8 @@ class Service:
         filters: Filters = Filters(),
         k: int | None = None,
         search_query: str | None = None,
+        home_area: str | None = None,
+        occupation_hint: str | None = None,
     ) -> tuple[Answer, list[Hit]]:
         """``ask``, also returning the retrieved hits (for evaluation and debugging)."""
         start = time.perf_counter()
@@ -162,13 +180,41 @@ class Service:
         question = " ".join(question.split())
         if not question:
             return Answer(question="", text=prompts.abstention(profile), abstained=True, citations=()), []
+        data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint, timings=timings)
         hits, query_vector, passages = self._retrieve(
             search_query or question, profile=profile, filters=filters, k=k, timings=timings)
+        passages = self._with_facts(data, passages)
         t0 = time.perf_counter()
         answer = self.answerer.answer(question, passages, query_vector=query_vector, profile=profile)
         timings["answer"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
-        return replace(answer, question=question, timings_ms=timings), hits
+        return replace(self._framed(answer, data), question=question, timings_ms=timings), hits
+
+    def data_facts(self, question: str, *, home_area: str | None = None, occupation_hint: str | None = None,
+                   timings: dict | None = None):
+        """What the official data says about ``question`` (resolve, look up, render)."""
+        t0 = time.perf_counter()
+        data = self.data_desk.answer(question, home_area=home_area, occupation_hint=occupation_hint)
+        if timings is not None:
+            timings["data"] = (time.perf_counter() - t0) * 1000
+        return data
+
+    @staticmethod
+    def _with_facts(data, passages: list) -> list:
+        """Facts go first: they answer exactly what was asked; passages add the context."""
+        from assistant.occupations.desk import fact_passage
+
+        if not data.facts:
+            return passages
+        return [fact_passage(f) for f in data.facts] + list(passages)
+
+    @staticmethod
+    def _framed(answer: Answer, data) -> Answer:
+        """Add what the data could not do (an unknown place) and what it assumed, as plain sentences."""
+        if answer.abstained or not (data.lead or data.notes):
+            return answer
+        text = " ".join([*data.lead, answer.text, *data.notes])
+        return replace(answer, text=text)
 
     def _retrieve(self, query: str, *, profile, filters: Filters, k, timings: dict):
         """Search, then load the passages' sentences when anything retrieved supports an answer."""
@@ -184,6 +230,8 @@ class Service:
         filters: Filters = Filters(),
         k: int | None = None,
         history: Sequence[str] = (),
+        home_area: str | None = None,
+        occupation_hint: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text in pieces as it is produced, then the finished ``Answer``.
 
@@ -193,19 +241,22 @@ class Service:
         search_query = self.search_query(question, history)
         stream = getattr(self.answerer, "stream", None)
         if stream is None:
-            answer = self.ask(question, profile=profile, filters=filters, k=k, search_query=search_query)
+            answer = self.ask(question, profile=profile, filters=filters, k=k, search_query=search_query,
+                              home_area=home_area, occupation_hint=occupation_hint)
             for piece in re.split(r"(?<=\]) ", answer.text):
                 yield piece + " "
             yield answer
             return
         start = time.perf_counter()
         timings: dict = {}
+        data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint, timings=timings)
         _, query_vector, passages = self._retrieve(
             search_query, profile=profile, filters=filters, k=k, timings=timings)
+        passages = self._with_facts(data, passages)
         for item in stream(question, passages, query_vector=query_vector, profile=profile):
             if isinstance(item, Answer):
                 timings["total"] = (time.perf_counter() - start) * 1000
-                yield replace(item, question=question, timings_ms=timings)
+                yield replace(self._framed(item, data), question=question, timings_ms=timings)
             else:
                 yield item
 

@@ -95,6 +95,8 @@ class Answer:
     timings_ms: dict = field(default_factory=dict, hash=False, compare=False)
     #: One-line notices for the user, e.g. "the LLM timed out; showing the extractive answer".
     notices: tuple[str, ...] = ()
+    #: What a conversation assumed for this answer: place, occupation, background (or None).
+    assumed: dict | None = field(default=None, hash=False, compare=False)
 
     def to_json(self) -> dict:
         """The ``ask --json`` object of DESIGN.md."""
@@ -110,8 +112,10 @@ class Answer:
                     "doc_type": c.doc_type,
                     "snippet": c.snippet,
                     "published": c.published,
+                    **({"url": c.url} if c.url else {}),
                 }
                 for c in self.citations
             ],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            **({"assumed": self.assumed} if self.assumed is not None else {}),
         }

@@ -1,0 +1,102 @@
+"""The question side of the official data: resolve, look up, render, hand over as passages.
+
+``DataDesk`` keeps the title and place vocabulary in memory (built in under a second from the
+store, rebuilt when a new release is imported) so a question costs a few dictionary lookups and
+indexed queries, well under the 10 ms budget of issue 9 (``bench/data.py``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer import Passage
+from assistant.occupations import store
+from assistant.occupations.facts import Fact, FactBuilder
+from assistant.occupations.lookup import DataLookup
+from assistant.occupations.resolve import NATION, Area, Resolution, Resolver, Vocabulary
+from assistant.types import Hit
+
+
+@dataclass(frozen=True)
+class DataAnswer:
+    """What the data says about a question: the facts, and what was understood and assumed."""
+
+    resolution: Resolution
+    facts: tuple[Fact, ...]
+    #: Sentences to show before the facts (an unknown place) and after them (assumptions).
+    lead: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+class DataDesk:
+    def __init__(self, conn: sqlite3.Connection, *, home_area: str = "") -> None:
+        self.conn = conn
+        self.home_area = home_area
+        self.lookup = DataLookup(conn)
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._resolver: Resolver | None = None
+
+    @property
+    def resolver(self) -> Resolver | None:
+        """The resolver for the current releases; None when no data is imported."""
+        stamp = tuple(sorted((name, r.imported_at) for name, r in store.releases(self.conn).items()))
+        if stamp != self._stamp:
+            with self._lock:
+                if not stamp:
+                    self._resolver = None
+                else:
+                    self._resolver = Resolver(Vocabulary.from_store(self.conn), home=self.home_area)
+                self._stamp = stamp
+        return self._resolver
+
+    def area(self, text: str) -> Area | None:
+        """A place as a person writes it ("Springfield, MA"), or None when unknown."""
+        resolver = self.resolver
+        if resolver is None or not text:
+            return None
+        found = resolver.find_place(text).places
+        return found[0] if found else None
+
+    def answer(self, question: str, *, home_area: str | None = None, occupation_hint: str | None = None) -> DataAnswer:
+        """Facts for ``question``; ``home_area`` overrides the deployment's for this call."""
+        resolver = self.resolver
+        if resolver is None:
+            return DataAnswer(Resolution(), ())
+        home = resolver.home if home_area is None else self.area(home_area)
+        res = resolver.resolve(question, home=home)
+        if not res.occupations and occupation_hint:
+            hinted, _ = resolver.find_occupations(occupation_hint)
+            if hinted:
+                res = Resolution(occupations=hinted[:1], places=res.places, asks=res.asks,
+                                 unknown_place=res.unknown_place, notes=res.notes, place_named=res.place_named)
+        builder = FactBuilder(self.lookup, home=home, national=resolver.vocab.areas.get(NATION))
+        facts = tuple(builder.build(res))
+        lead: list[str] = []
+        notes = list(res.notes)
+        if facts and res.unknown_place:
+            lead.append(f"I have no data for {res.unknown_place.strip().title()}; BLS publishes figures for "
+                        f"the nation, states and metro areas, so here are the national ones.")
+        if facts and res.alternatives:
+            other = res.alternatives[0]
+            notes.append(f"I read \"{res.occupations[0].matched}\" as {res.occupations[0].title}; "
+                         f"ask about {other.title} if you meant that.")
+        if facts and not res.place_named and home is not None and res.asks & {"pay", "employment", "compare"}:
+            notes.append(f"You named no place, so I used {home.title}, the home area set here, beside the "
+                         f"nation.")
+        return DataAnswer(res, facts, tuple(lead), tuple(notes) if facts else ())
+
+
+def fact_passage(fact: Fact) -> Passage:
+    """A fact as a passage, so both answerers quote and cite it like any document."""
+    metadata = {
+        "title": fact.title, "source": fact.source, "url": fact.url, "doc_type": "data",
+        "doc_id": fact.doc_id, "published": 0,
+    }
+    hit = Hit(chunk_id=fact.doc_id, doc_id=fact.doc_id, text=" ".join(fact.sentences), headings="",
+              metadata=metadata, score=1.0, distance=0.0)
+    return Passage(hit=hit, sentences=fact.sentences, vectors=np.zeros((0, 384), dtype=np.float32))
