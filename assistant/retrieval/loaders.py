@@ -24,6 +24,12 @@ from assistant.types import AUDIENCES, DOC_TYPES, Document
 SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _ID_SAFE = re.compile(r"[^a-z0-9]+")
+# A CommonMark link reference definition on its own line: ``[label]: url`` or ``[label]: <url> "title"``.
+# Footnotes (``[^1]: ...``) are text, not links, so a label may not start with ``^``.
+_LINK_DEFINITION = re.compile(
+    r"^ {0,3}\[(?!\^)[^\]]+\]:[ \t]*<?([^\s<>]+)>?(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t\r]*$"
+)
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
 
 @dataclass(frozen=True)
@@ -140,10 +146,34 @@ def _load_markdown(found: FoundFile, text: str) -> Document:
         text = text[match.end():]
     elif text.startswith("---"):
         raise LoadError(found.display, "front matter opened with '---' but never closed")
+    text, linked = _split_link_definitions(text)
     body_title = _first_line_title(text, found.path)
     fields = _front_matter_fields(found.display, meta)
+    if linked:
+        # Link references are where a section keeps its sources: they cite, they are not prose.
+        own = fields.get("source_urls", ())
+        fields["source_urls"] = own + tuple(dict.fromkeys(u for u in linked if u not in own))
     title = fields.pop("title", None) or body_title
     return _plain(found, text, title=title, markdown=True, **fields)
+
+
+def _split_link_definitions(text: str) -> tuple[str, list[str]]:
+    """Remove ``[label]: url`` lines (outside code fences); return the text and their web URLs."""
+    lines = text.split("\n")
+    kept: list[str] = []
+    urls: list[str] = []
+    fenced = False
+    for line in lines:
+        if _FENCE.match(line):
+            fenced = not fenced
+        definition = None if fenced else _LINK_DEFINITION.match(line)
+        if definition is None:
+            kept.append(line)
+        elif definition.group(1).startswith(("http://", "https://")):
+            urls.append(definition.group(1))
+    if len(kept) == len(lines):
+        return text, []
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)), urls
 
 
 def _front_matter_fields(display: str, meta: dict) -> dict:
