@@ -41,7 +41,7 @@ def full(tmp_path_factory):
 
 
 #: Rows checked by hand below, kept in every small copy of the real file.
-PICKED = {("25", "49-9062"), ("44140", "49-9062"), ("99", "49-9062"), ("10540", "29-1215")}
+PICKED = {("25", "49-9062"), ("44140", "49-9062"), ("99", "49-9062"), ("10540", "29-1215"), ("01", "49-9062")}
 
 
 def small_oews(tmp_path: Path, *, name: str = "oews_may2025_small.csv.gz", lines: int = 400) -> Path:
@@ -258,16 +258,21 @@ def test_bls_xlsx_all_data_layout_keeps_cross_industry_rows(conn, tmp_path):
     at = header.index("OCC_CODE")
     sheet.append(header[:4] + ["NAICS", "NAICS_TITLE", "I_GROUP", "OWN_CODE"] + header[4:])
     for row in data:
+        # Figures and area codes as numbers, as a spreadsheet holds them ("01" becomes 1).
         cells = [float(c.replace(",", "")) if c.replace(".", "").isdigit() else c for c in row]
+        row = [int(row[0]), *row[1:]]
         sheet.append(row[:4] + ["000000", "Cross-industry", "cross-industry", 1235] + cells[4:])
         # an industry row for the same area and occupation: must be left out
         sheet.append(row[:4] + ["622000", "Hospitals", "3-digit", 5] + cells[4:])
+    sheet.append(["Note: a footnote line under the table"])
     path = tmp_path / "all_data_M_2025.xlsx"
     book.save(path)
     release = importers.import_oews(conn, path)
     assert (release.release, release.rows) == ("May 2025", len(data))
     ma = wage(conn, "25", "49-9062")
     assert ma["a_median"] == 78230.0 and ma["tot_emp"] == 2200.0 and data[0][at] == "00-0000"
+    titles = dict(conn.execute("SELECT area, area_title FROM oews_areas").fetchall())
+    assert titles["99"] == "National" and titles["01"] == "Alabama" and "1" not in titles
 
 
 # -- the command line ------------------------------------------------------------------------------

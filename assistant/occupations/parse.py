@@ -102,7 +102,9 @@ def _oews_rows(header, rows, areas, col, optional) -> Iterator[tuple]:
             continue
         if "I_GROUP" in optional and _text(row[optional["I_GROUP"]]).lower() != "cross-industry":
             continue
-        area, occ = _text(row[col["AREA"]]), _text(row[col["OCC_CODE"]])
+        area, occ = _area(row[col["AREA"]], row[col["AREA_TYPE"]]), _text(row[col["OCC_CODE"]])
+        if not occ and sum(cell not in (None, "") for cell in row) <= 1:
+            continue  # a note line under a workbook's table
         if not area or not occ:
             raise FormatProblem(f"line {line}: empty AREA or OCC_CODE")
         if (area, occ) in seen:
@@ -129,6 +131,20 @@ def _oews_rows(header, rows, areas, col, optional) -> Iterator[tuple]:
             flag(row[optional["HOURLY"]]) if "HOURLY" in optional else 0,
             json.dumps(markers, separators=(",", ":")) if markers else "",
         )
+
+
+#: Code widths by AREA_TYPE: a workbook may hold area codes as numbers ("01" read as 1).
+_AREA_WIDTH = {1: 2, 2: 2, 3: 2, 4: 5, 6: 7}
+
+
+def _area(value, area_type) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            width = _AREA_WIDTH.get(int(float(_text(area_type))), 1)
+        except ValueError:
+            width = 1
+        return str(int(value)).zfill(width)
+    return _text(value)
 
 
 # -- O*NET --------------------------------------------------------------------------------------
