@@ -58,6 +58,10 @@ class Settings:
     #: The place assumed when a question names none, as people write it ("Springfield, MA"); empty
     #: means the nation only. The chat's settings can change it per conversation. ``ASSISTANT_HOME_AREA``.
     home_area: str = ""
+    #: Remember what a person said earlier in a conversation (place, background, occupation);
+    #: staff can turn it off. Nothing is stored beyond the chat's own history.
+    #: ``ASSISTANT_CONVERSATION_MEMORY``.
+    conversation_memory: bool = True
     #: Allow feeds on loopback and private addresses (tests, intranets). ``ASSISTANT_FEEDS_ALLOW_PRIVATE``.
     feeds_allow_private: bool = False
 

@@ -1,13 +1,16 @@
-"""Follow-up questions without an LLM: carry the topic of the conversation into short replies.
+"""Conversations without an LLM: follow-ups, and what the person told us (pure functions).
 
 "and in Massachusetts?" after "how do I become a BMET?" is searched as both together, so the
-search keeps the subject the user is still talking about (pure functions).
+search keeps the subject the user is still talking about. ``Memory`` keeps the place,
+background, target occupation and constraints a person mentioned ("I'm an Army veteran in
+Springfield"), so "how much would I make?" later means that occupation in that place.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from assistant.retrieval.lexical import query_terms
 
@@ -37,3 +40,107 @@ def contextualize(question: str, history: Sequence[str]) -> str:
         if len(carried) >= 6:
             break
     return f"{question} {' '.join(carried[:6])}".strip()
+
+
+# -- what the person told us -------------------------------------------------------------------
+
+BACKGROUNDS = ("high-school", "veteran", "it-worker", "career-changer", "healthcare-worker")
+
+_BACKGROUND_PATTERNS = (
+    ("veteran", r"\b(veteran|vet\b|army|navy|air force|marines?|coast guard|national guard|military|served|"
+                r"deployed|enlisted|gi bill)\b"),
+    ("high-school", r"\b(high school|high-school|hs (senior|junior|student)|senior in high|junior in high|"
+                    r"(i'?m|i am) (a )?(senior|junior|sophomore|freshman)\b|(in|finishing) (11th|12th) grade|"
+                    r"graduating (this|next) (year|spring))"),
+    ("it-worker", r"\b(i work in it|work(ing)? in it\b|it (job|worker|support|guy|person|background)|help ?desk|"
+                  r"network (admin|tech|engineer)|sysadmin|system administrator|desktop support|"
+                  r"(software|computer) (job|work|background)|electronics tech(nician)?)\b"),
+    ("healthcare-worker", r"\b((i'?m|i am|work as) (a |an )?(cna|nurse|lpn|rn|medical assistant|phlebotomist|"
+                          r"pharmacy tech|emt|patient care tech)|already work in (a )?(hospital|healthcare)|"
+                          r"work(ing)? in (a )?hospital|healthcare worker)\b"),
+    ("career-changer", r"\b(career chang(e|er|ing)|chang(e|ing) careers?|switch(ing)? careers?|new career|"
+                       r"laid off|after \d+ years (in|as|of)|retrain(ing)?|second career)\b"),
+)
+_CONSTRAINT_PATTERNS = (
+    ("earn while training", r"\b(earn while|paid (training|apprenticeship)|get paid (to|while) (learn|train)|"
+                            r"need (to|an?) (work|income|paycheck)|can'?t afford|no money|while working)\b"),
+    ("no car", r"\b(no car|don'?t (have a )?car|don'?t drive|can'?t drive|by bus|public transit|"
+               r"public transportation)\b"),
+    ("evening classes", r"\b(evening|at night|night classes|nights|weekends?|part[- ]time)\b"),
+)
+_CORRECTION = re.compile(r"\b(actually|no,|not |i meant|instead)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What a person has told us in this conversation; nothing of it is stored elsewhere."""
+
+    place: str | None = None
+    occupation: str | None = None
+    #: The occupation's SOC code, and the words the person used for it.
+    soc: str | None = None
+    occupation_words: str | None = None
+    background: str | None = None
+    constraints: tuple[str, ...] = ()
+
+    def assumed(self) -> dict:
+        """The ``assumed`` object of ``ask --conversation``."""
+        occupation = f"{self.occupation} ({self.soc})" if self.occupation and self.soc else self.occupation
+        return {"place": self.place, "occupation": occupation, "background": self.background}
+
+    def summary(self) -> str:
+        """One short line the chat shows, so the person can correct it."""
+        parts = []
+        if self.background:
+            parts.append(self.background.replace("-", " "))
+        if self.occupation:
+            parts.append(f"aiming for {self.occupation.lower()}")
+        if self.place:
+            parts.append(f"in {self.place}")
+        if self.constraints:
+            parts.append(", ".join(self.constraints))
+        return ("Assuming: " + "; ".join(parts) + ". Tell me if any of that is wrong.") if parts else ""
+
+    def search_terms(self, question: str) -> str:
+        """Words of the remembered facts the question lacks, to add to the search."""
+        lowered = question.lower()
+        extra = []
+        if self.occupation_words and self.occupation_words not in lowered:
+            extra.append(self.occupation_words)
+        if self.place and self.place.split(",")[0].lower() not in lowered:
+            extra.append(self.place.split(",")[0])
+        if self.background == "veteran" and "veteran" not in lowered:
+            extra.append("veteran military")
+        if self.background == "high-school" and "high school" not in lowered:
+            extra.append("high school")
+        if "earn while training" in self.constraints and re.search(r"\btrain|program|school|learn", lowered):
+            extra.append("apprenticeship paid")
+        return " ".join(extra)
+
+
+def detect_background(message: str) -> str | None:
+    for name, pattern in _BACKGROUND_PATTERNS:
+        if re.search(pattern, message, re.I):
+            return name
+    return None
+
+
+def detect_constraints(message: str) -> tuple[str, ...]:
+    return tuple(name for name, pattern in _CONSTRAINT_PATTERNS if re.search(pattern, message, re.I))
+
+
+def remember(memory: Memory, message: str, *, place=None, occupation=None) -> Memory:
+    """``memory`` updated with what ``message`` says; ``place`` and ``occupation`` are what the
+    data resolver found in it (an ``Area`` and an ``Occupation``, or None). Newer wins."""
+    changes: dict = {}
+    background = detect_background(message)
+    if background and (background != memory.background or _CORRECTION.search(message)):
+        changes["background"] = background
+    constraints = detect_constraints(message)
+    if constraints:
+        changes["constraints"] = tuple(dict.fromkeys(memory.constraints + constraints))
+    if place is not None:
+        changes["place"] = place.title
+    if occupation is not None:
+        changes.update(occupation=occupation.title, soc=occupation.soc, occupation_words=occupation.matched)
+    return replace(memory, **changes) if changes else memory

@@ -17,7 +17,7 @@ from functools import cached_property
 from assistant import prompts
 from assistant.answer import Answerer, ExtractiveAnswerer, Passage
 from assistant.config import Settings
-from assistant.conversation import contextualize
+from assistant.conversation import Memory, contextualize, remember
 from assistant.errors import DataImportError, IndexNotReadyError, LoadError
 from assistant.retrieval.catalog import Catalog, open_catalog
 from assistant.retrieval.filters import Filters
@@ -183,7 +183,7 @@ class Service:
         data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint, timings=timings)
         hits, query_vector, passages = self._retrieve(
             search_query or question, profile=profile, filters=filters, k=k, timings=timings)
-        passages = self._with_facts(data, passages)
+        passages = self._with_facts(data, _local_first(passages, data.state))
         t0 = time.perf_counter()
         answer = self.answerer.answer(question, passages, query_vector=query_vector, profile=profile)
         timings["answer"] = (time.perf_counter() - t0) * 1000
@@ -252,13 +252,70 @@ class Service:
         data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint, timings=timings)
         _, query_vector, passages = self._retrieve(
             search_query, profile=profile, filters=filters, k=k, timings=timings)
-        passages = self._with_facts(data, passages)
+        passages = self._with_facts(data, _local_first(passages, data.state))
         for item in stream(question, passages, query_vector=query_vector, profile=profile):
             if isinstance(item, Answer):
                 timings["total"] = (time.perf_counter() - start) * 1000
                 yield replace(self._framed(item, data), question=question, timings_ms=timings)
             else:
                 yield item
+
+    def plan(self, *, background: str, place: str, goal: str):
+        """A cited step-by-step plan (``assistant plan``, the chat's "Make me a plan")."""
+        from assistant.plan import build_plan
+
+        resolver = self.data_desk.resolver
+        found = resolver.find_occupations(goal)[0] if resolver is not None else ()
+        title = found[0].title if found else None
+
+        def ask(question: str, **options) -> Answer:
+            return self.ask(question, profile="student", **options)
+
+        return build_plan(ask, background=background, place=place, goal=goal, goal_title=title)
+
+    # -- conversations ---------------------------------------------------------------------------
+
+    def understand(self, message: str, memory: Memory) -> Memory:
+        """``memory`` updated with the place, occupation and background ``message`` mentions."""
+        resolver = self.data_desk.resolver
+        place = occupation = None
+        if resolver is not None:
+            places = resolver.find_place(message).places
+            place = next((p for p in places if not p.is_nation), None)
+            found, _ = resolver.find_occupations(message)
+            occupation = found[0] if found else None
+        return remember(memory, message, place=place, occupation=occupation)
+
+    def converse(self, turns: Sequence[str], *, profile: str | None = None, filters: Filters = Filters(),
+                 k: int | None = None, memory: bool = True) -> list[Answer]:
+        """Answer each turn in the light of the earlier ones (``ask - --conversation``)."""
+        remembered = Memory()
+        answers = []
+        for n, turn in enumerate(turns):
+            answer, remembered = self.converse_turn(turn, remembered, history=turns[:n], profile=profile,
+                                                    filters=filters, k=k, memory=memory)
+            answers.append(answer)
+        return answers
+
+    def converse_turn(self, question: str, remembered: Memory, *, history: Sequence[str] = (),
+                      profile: str | None = None, filters: Filters = Filters(), k: int | None = None,
+                      memory: bool = True) -> tuple[Answer, Memory]:
+        """One turn of a conversation: returns the answer and the updated memory."""
+        if memory:
+            remembered = self.understand(question, remembered)
+        options = self.turn_options(question, remembered if memory else Memory(), history)
+        answer = self.ask(question, profile=profile, filters=filters, k=k, **options)
+        return replace(answer, assumed=remembered.assumed() if memory else Memory().assumed()), remembered
+
+    def turn_options(self, question: str, remembered: Memory, history: Sequence[str]) -> dict:
+        """The ``ask`` options a remembered conversation implies for ``question``."""
+        query = self.search_query(question, history)
+        extra = remembered.search_terms(question)
+        return {
+            "search_query": f"{query} {extra}".strip(),
+            "home_area": remembered.place,
+            "occupation_hint": remembered.occupation,
+        }
 
     def search_query(self, question: str, history: Sequence[str]) -> str:
         """What to search for a message: itself, or with its context when it refers back."""
@@ -323,3 +380,15 @@ class Service:
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.close()
+
+
+def _local_first(passages: list, state: str | None) -> list:
+    """Passages about the asker's state first, then national ones, then other states' (stable)."""
+    if not state:
+        return passages
+
+    def place_rank(passage) -> int:
+        jurisdiction = str(passage.hit.metadata.get("jurisdiction", "US")).upper()
+        return 0 if jurisdiction == state else 1 if jurisdiction in ("US", "") else 2
+
+    return sorted(passages, key=place_rank)

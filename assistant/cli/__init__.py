@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from assistant.config import Settings
+from assistant.conversation import BACKGROUNDS
 from assistant.errors import AssistantError
 from assistant.retrieval.filters import Filters
 from assistant.service import PROFILES, Service
@@ -140,9 +141,11 @@ def ingest(service: Service, paths: tuple[str, ...], prune: bool, as_json: bool)
 @click.option("--k", type=click.IntRange(1, 50), default=None, help="Number of passages to draw on.")
 @click.option("--llm", "llm", type=click.Choice(["extractive", "openai", "ollama"]), default=None,
               help="Answer with this provider for this call.")
+@click.option("--conversation", is_flag=True,
+              help="With -: the lines are one conversation; each turn remembers the earlier ones.")
 @click.pass_obj
 def ask(service: Service, question: str, as_json: bool, profile: str | None, where: tuple[str, ...],
-        k: int | None, llm: str | None) -> None:
+        k: int | None, llm: str | None, conversation: bool) -> None:
     """Answer a question from the indexed documents, with numbered citations.
 
     With - as the question, read one question per line from standard input and print one
@@ -153,10 +156,19 @@ def ask(service: Service, question: str, as_json: bool, profile: str | None, whe
         assistant ask "how do I become a BMET?"
         assistant ask "what does WIOA fund?" --profile advocacy --where jurisdiction=US --json
         printf 'bmet pay\\ncbet eligibility\\n' | assistant ask - --json
+        printf "I'm a veteran in Springfield, MA\\nhow much would a BMET make?\\n" | assistant ask - --conversation
     """
     if llm:
         service = Service(service.settings.replace(llm_provider=llm))
     filters = Filters.parse(where)
+    if conversation and question != "-":
+        raise click.UsageError("--conversation reads the turns from standard input: use - as the question")
+    if conversation:
+        turns = [line.strip() for line in sys.stdin if line.strip()]
+        for answer in service.converse(turns, profile=profile, filters=filters, k=k,
+                                       memory=service.settings.conversation_memory):
+            click.echo(json.dumps(answer.to_json()))
+        return
     if question == "-":
         for line in sys.stdin:
             if line.strip():
@@ -186,6 +198,39 @@ def ask(service: Service, question: str, as_json: bool, profile: str | None, whe
         for c in answer.citations:
             dated = f" ({c.published})" if c.published else ""
             click.echo(f"  [{c.n}] {c.title}{dated}\n      {c.source}")
+
+
+@main.command()
+@click.option("--background", required=True, type=click.Choice(BACKGROUNDS), help="Who the plan is for.")
+@click.option("--place", default=None, help='Where they live, e.g. "Springfield, MA" (default: the home area).')
+@click.option("--goal", required=True, help="The occupation to aim for, e.g. bmet.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print the plan as a Markdown checklist.")
+@click.pass_obj
+def plan(service: Service, background: str, place: str | None, goal: str, as_json: bool, as_markdown: bool) -> None:
+    """Make a cited, step-by-step pathway plan for one person.
+
+    \b
+    Examples:
+        assistant plan --background veteran --place "Springfield, MA" --goal bmet
+        assistant plan --background high-school --place Worcester --goal "surgical tech" --json
+    """
+    place = place or service.settings.home_area
+    if not place:
+        raise click.UsageError('say where with --place "Town, ST" (or set ASSISTANT_HOME_AREA)')
+    service.require_index()
+    made = service.plan(background=background, place=place, goal=goal)
+    if as_json:
+        click.echo(json.dumps(made.to_json()))
+    elif as_markdown:
+        click.echo(made.to_markdown(), nl=False)
+    else:
+        click.echo(f"Plan: {made.goal} in {made.place} ({made.background})\n")
+        for step in made.steps:
+            click.echo(f"  {step.n}. {step.text}\n")
+        click.echo("Sources:")
+        for c in made.citations:
+            click.echo(f"  [{c.n}] {c.title}\n      {c.source}")
 
 
 @main.command()

@@ -30,6 +30,8 @@ class DataAnswer:
     #: Sentences to show before the facts (an unknown place) and after them (assumptions).
     lead: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: The state the question is about (named, else the home area's), for local-first passages.
+    state: str | None = None
 
 
 class DataDesk:
@@ -66,7 +68,7 @@ class DataDesk:
         """Facts for ``question``; ``home_area`` overrides the deployment's for this call."""
         resolver = self.resolver
         if resolver is None:
-            return DataAnswer(Resolution(), ())
+            return DataAnswer(Resolution(), (), state=_state_of(home_area or self.home_area))
         home = resolver.home if home_area is None else self.area(home_area)
         res = resolver.resolve(question, home=home)
         if not res.occupations and occupation_hint:
@@ -88,7 +90,9 @@ class DataDesk:
         if facts and not res.place_named and home is not None and res.asks & {"pay", "employment", "compare"}:
             notes.append(f"You named no place, so I used {home.title}, the home area set here, beside the "
                          f"nation.")
-        return DataAnswer(res, facts, tuple(lead), tuple(notes) if facts else ())
+        local = [p for p in res.places if not p.is_nation] or ([home] if home is not None else [])
+        state = local[0].state if local else None
+        return DataAnswer(res, facts, tuple(lead), tuple(notes) if facts else (), state)
 
 
 def fact_passage(fact: Fact) -> Passage:
@@ -100,3 +104,9 @@ def fact_passage(fact: Fact) -> Passage:
     hit = Hit(chunk_id=fact.doc_id, doc_id=fact.doc_id, text=" ".join(fact.sentences), headings="",
               metadata=metadata, score=1.0, distance=0.0)
     return Passage(hit=hit, sentences=fact.sentences, vectors=np.zeros((0, 384), dtype=np.float32))
+
+
+def _state_of(text: str) -> str | None:
+    """The postal code at the end of "Springfield, MA" when no data is imported to resolve it."""
+    tail = text.rsplit(",", 1)[-1].strip().upper() if "," in text else ""
+    return tail if len(tail) == 2 and tail.isalpha() else None

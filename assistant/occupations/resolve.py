@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 ALIASES = {
     "bmet": "49-9062", "biomed": "49-9062", "biomed tech": "49-9062", "biomedical tech": "49-9062",
     "biomedical technician": "49-9062", "biomedical equipment technician": "49-9062",
-    "htm technician": "49-9062", "medical equipment technician": "49-9062",
+    "htm technician": "49-9062", "hospital equipment": "49-9062", "medical equipment": "49-9062",
+    "medical device": "49-9062", "medical devices": "49-9062", "medical equipment technician": "49-9062",
     "x ray tech": "29-2034", "xray tech": "29-2034", "rad tech": "29-2034", "radiology tech": "29-2034",
     "radiology technician": "29-2034", "radiologic tech": "29-2034", "x ray technician": "29-2034",
     "mri tech": "29-2035", "mri technologist": "29-2035", "mri technician": "29-2035",
