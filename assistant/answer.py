@@ -1,9 +1,12 @@
 """Answerers: turn a question and retrieved passages into an ``Answer`` with citations.
 
-``ExtractiveAnswerer`` (the offline default) quotes the 2 to 5 sentences that best answer the
-question, scored by meaning (the question vector against sentence vectors prepared at ingest)
-and by word overlap, without repeats. It states nothing that is not in a cited passage.
-An LLM answerer (``assistant.llm``) implements the same ``Answerer`` protocol.
+``ExtractiveAnswerer`` (the offline default) quotes the sentences that best answer the question,
+scored by meaning (the question vector against sentence vectors prepared at ingest) and by word
+overlap. It leads with a sentence of the kind the question asks for (a figure for "how much", a
+definition for "what is"), adds a few supporting sentences in reading order, never states one
+fact twice, and quotes without source notes or URLs (those are in the citations). Official-data
+facts (passages with ``doc_type`` "data") come first, as given. It states nothing that is not in
+a cited passage. An LLM answerer (``assistant.llm``) implements the same ``Answerer`` protocol.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant import prompts
+from assistant import prompts, quoting
 from assistant.retrieval.lexical import query_terms
 from assistant.types import Answer, Citation, Hit
 
@@ -52,7 +55,7 @@ def citation_for(n: int, hit: Hit, snippet: str) -> Citation:
         title=meta.get("title", hit.doc_id),
         source=meta.get("source", ""),
         doc_type=meta.get("doc_type", "reference"),
-        snippet=_clip(snippet, 320),
+        snippet=_clip(quoting.clean(snippet), 320),
         published=published_str(meta),
         doc_id=hit.doc_id,
         url=meta.get("url", ""),
@@ -72,10 +75,37 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in _WORD.findall(text.lower())}
 
 
+
+def is_data(passage: Passage) -> bool:
+    return passage.hit.metadata.get("doc_type") == "data"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence (or table row) that may be quoted, as it would read, with its score."""
+
+    score: float
+    p_index: int
+    s_index: int
+    text: str
+    role: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What one piece of the answer quotes: a sentence, or a block (list items, address lines)."""
+
+    p_index: int
+    s_indices: tuple[int, ...]
+    text: str
+    lines: tuple[str, ...] = ()  # set for a list: its items, shown one per line
+
+
 @dataclass(frozen=True)
 class ExtractiveAnswerer:
     name: str = "extractive"
-    max_sentences: int = 5
+    max_sentences: int = 4
     min_sentences: int = 2
     #: Weight of meaning against word overlap in a sentence's score.
     semantic_weight: float = 0.65
@@ -83,79 +113,213 @@ class ExtractiveAnswerer:
     duplicate_similarity: float = 0.88
     #: A sentence scoring below this share of the best one is not worth quoting.
     relative_floor: float = 0.72
+    #: A sentence of the kind the question asks for may lead if it scores this share of the best.
+    lead_window: float = 0.85
     #: Bonus for sentences of higher-ranked passages: weight / (1 + passage rank).
     rank_weight: float = 0.1
     #: Abstain when even the best sentence scores below this.
     min_score: float = 0.30
+    #: Official-data facts quoted per data passage, and document sentences added after them.
+    data_sentences: int = 4
+    support_after_data: int = 2
+    #: A list is quoted whole up to this many items.
+    max_items: int = 8
 
     def answer(
         self, question: str, passages: Sequence[Passage], *, query_vector: np.ndarray, profile: str | None = None
     ) -> Answer:
         scored = self.score(question, passages, query_vector)
-        if not scored or scored[0][0] < self.min_score:
+        facts = self._data_quotes(passages)
+        if facts:  # official figures answer first; documents only add what they do not state
+            support = self._support(scored, passages, limit=self.support_after_data, taken=facts, new_figures=True)
+            return self._compose(question, facts + support, passages)
+        if not scored or scored[0].score < self.min_score:
             return Answer(question=question, text=prompts.abstention(profile), abstained=True, citations=())
-        chosen = self.select(scored, passages)
-        numbers: dict[str, int] = {}
-        cited: dict[str, list[str]] = {}
-        first_hit: dict[str, Hit] = {}
-        parts = []
-        for _, p_index, s_index in chosen:
-            passage = passages[p_index]
-            doc_id = passage.hit.doc_id
-            n = numbers.setdefault(doc_id, len(numbers) + 1)
-            first_hit.setdefault(doc_id, passage.hit)
-            sentence = passage.sentences[s_index]
-            cited.setdefault(doc_id, []).append(sentence)
-            parts.append(f"{sentence} [{n}]")
-        citations = tuple(
-            citation_for(n, first_hit[doc_id], " ".join(cited[doc_id])) for doc_id, n in numbers.items()
-        )
-        return Answer(question=question, text=" ".join(parts), abstained=False, citations=citations)
+        return self._compose(question, self.select(question, scored, passages), passages)
 
-    def score(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray):
-        """(score, passage index, sentence index) for every quotable sentence, best first."""
+    # -- scoring ---------------------------------------------------------------------------------
+
+    def score(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray) -> list[Candidate]:
+        """Every quotable sentence of the document passages as a ``Candidate``, best first."""
         terms = {t[:5] for t in query_terms(question)}
         out = []
         for p_index, passage in enumerate(passages):
-            if not passage.sentences:
+            if not passage.sentences or is_data(passage):
                 continue
             sims = passage.vectors @ query_vector if passage.vectors.size else np.zeros(len(passage.sentences))
             rank_bonus = self.rank_weight / (1 + p_index)
-            for s_index, sentence in enumerate(passage.sentences):
-                if not _quotable(sentence):
+            for s_index, (text, where) in enumerate(zip(_readable(passage), _roles(passage))):
+                if not text:
                     continue
-                overlap = len(terms & _stems(sentence)) / len(terms) if terms else 0.0
+                overlap = len(terms & _stems(text)) / len(terms) if terms else 0.0
                 score = self.semantic_weight * float(sims[s_index]) + (1 - self.semantic_weight) * overlap
-                out.append((score + rank_bonus, p_index, s_index))
-        out.sort(key=lambda item: -item[0])
+                out.append(Candidate(score + rank_bonus, p_index, s_index, text, where.role, where.line))
+        out.sort(key=lambda c: -c.score)
         return out
 
-    def select(self, scored, passages: Sequence[Passage]):
-        """Take the best sentences, skipping any that repeat one already taken."""
-        best = scored[0][0]
-        chosen: list[tuple[float, int, int]] = []
-        taken_vectors: list[np.ndarray] = []
-        taken_texts: set[str] = set()
-        for item in scored:
-            if len(chosen) >= self.max_sentences:
+    # -- choosing --------------------------------------------------------------------------------
+
+    def select(self, question: str, scored: Sequence[Candidate], passages: Sequence[Passage]) -> list[Quote]:
+        """The lead (of the asked kind when a good candidate is), then supporting sentences that
+        read in order: the lead's document first, each document's sentences in their own order."""
+        kind = quoting.question_kind(question)
+        best = scored[0].score
+        window = [c for c in scored if c.score >= self.lead_window * best]
+        lead = next((c for c in window if quoting.fits(c.text, kind, question=question, role=c.role)), scored[0])
+        first = self._expand(lead, kind, passages)
+        support = self._support(scored, passages, limit=self.max_sentences - 1, taken=[first], best=best)
+        doc_rank: dict[str, int] = {passages[lead.p_index].hit.doc_id: -1}
+        for p_index, passage in enumerate(passages):
+            doc_rank.setdefault(passage.hit.doc_id, p_index)
+
+        def reading_order(q: Quote):
+            hit = passages[q.p_index].hit
+            return doc_rank[hit.doc_id], _position(hit), q.s_indices[0]
+
+        return [first, *sorted(support, key=reading_order)]
+
+    def _support(
+        self, scored, passages, *, limit: int, taken: Sequence[Quote], best: float | None = None,
+        new_figures: bool = False,
+    ) -> list[Quote]:
+        """Up to ``limit`` more quotes, best first, none repeating a fact of ``taken`` or each other;
+        with ``new_figures``, none stating any figure already stated."""
+        best = scored[0].score if best is None and scored else best
+        stated = set().union(*(quoting.figures(q.text) for q in taken)) if new_figures else set()
+        chosen: list[Quote] = []
+        for c in scored:
+            if len(chosen) >= limit:
                 break
-            if len(chosen) >= self.min_sentences and item[0] < self.relative_floor * best:
+            if c.score < self.min_score or (len(chosen) + len(taken) >= self.min_sentences
+                                            and c.score < self.relative_floor * best):
                 break
-            _, p_index, s_index = item
-            passage = passages[p_index]
-            key = " ".join(_WORD.findall(passage.sentences[s_index].lower()))
-            vector = passage.vectors[s_index] if passage.vectors.size else None
-            if key in taken_texts:
-                continue
-            if vector is not None and any(float(vector @ v) > self.duplicate_similarity for v in taken_vectors):
-                continue
-            chosen.append(item)
-            taken_texts.add(key)
-            if vector is not None and vector.any():
-                taken_vectors.append(vector)
+            if c.role == "short" or stated & quoting.figures(c.text):
+                continue  # a lone address line says little out of its block
+            quote = Quote(c.p_index, (c.s_index,), c.text)
+            clash = next((q for q in [*taken, *chosen] if self._repeats(quote, q, passages)), None)
+            if clash is None:
+                chosen.append(quote)
+            elif clash in chosen and _newer(passages[c.p_index], passages[clash.p_index]):
+                chosen[chosen.index(clash)] = quote  # the same fact from a newer document
         return chosen
 
+    def _repeats(self, a: Quote, b: Quote, passages) -> bool:
+        if a.p_index == b.p_index and set(a.s_indices) & set(b.s_indices):
+            return True
+        if any(quoting.same_claim(a.text, line) for line in (b.lines or (b.text,))):
+            return True
+        va, vb = _vector(passages[a.p_index], a.s_indices[0]), _vector(passages[b.p_index], b.s_indices[0])
+        return va is not None and vb is not None and float(va @ vb) > self.duplicate_similarity
 
-def _quotable(sentence: str) -> bool:
-    s = sentence.strip()
-    return len(s) >= 25 and not s.startswith(("|", "#", "---")) and s.count("|") < 2
+    def _expand(self, lead: Candidate, kind: str | None, passages: Sequence[Passage]) -> Quote:
+        """The lead as quoted: a list item brings its list when a list or steps are asked for,
+        an address line brings the lines of its address."""
+        passage = passages[lead.p_index]
+        roles, texts = _roles(passage), _readable(passage)
+        if lead.role == "item" and kind in ("list", "steps"):
+            block = _block(roles, lead.s_index, {"item"})[: self.max_items]
+            items = _lines_of(block, roles, texts)
+            return Quote(lead.p_index, tuple(block), "; ".join(items), lines=tuple(items))
+        if kind in ("address", "place") and quoting.is_address(lead.text) and lead.role in ("short", "item"):
+            block = _block(roles, lead.s_index, {"short", "item"})
+            lines = _lines_of(block, roles, texts, raw=passage.sentences)
+            return Quote(lead.p_index, tuple(block), ", ".join(lines))
+        return Quote(lead.p_index, (lead.s_index,), lead.text)
+
+    def _data_quotes(self, passages: Sequence[Passage]) -> list[Quote]:
+        out = []
+        for p_index, passage in enumerate(passages):
+            if is_data(passage):
+                out += [Quote(p_index, (i,), quoting.clean(s))
+                        for i, s in enumerate(passage.sentences[: self.data_sentences]) if s.strip()]
+        return out
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _compose(self, question: str, quotes: Sequence[Quote], passages: Sequence[Passage]) -> Answer:
+        """Number sources in order of first use (a document once; each data passage its own)."""
+        numbers: dict[object, int] = {}
+        cited: dict[object, list[str]] = {}
+        first_hit: dict[object, Hit] = {}
+        parts = []
+        for quote in quotes:
+            passage = passages[quote.p_index]
+            key = ("data", quote.p_index) if is_data(passage) else passage.hit.doc_id
+            n = numbers.setdefault(key, len(numbers) + 1)
+            first_hit.setdefault(key, passage.hit)
+            cited.setdefault(key, []).append(quote.text)
+            if quote.lines:
+                parts.append("\n" + "\n".join(f"- {line}" for line in quote.lines) + f" [{n}]\n")
+            else:
+                parts.append(f"{quote.text} [{n}]")
+        text = " ".join(parts).replace("\n ", "\n").strip()
+        citations = tuple(citation_for(n, first_hit[key], " ".join(cited[key])) for key, n in numbers.items())
+        return Answer(question=question, text=text, abstained=False, citations=citations)
+
+
+def _readable(passage: Passage) -> list[str]:
+    """Each sentence as it would be quoted, or "" when it is not quotable on its own."""
+    roles = _roles(passage)
+    header = None
+    out = []
+    for i, (sentence, where) in enumerate(zip(passage.sentences, roles)):
+        if where.role == "table":
+            following = roles[i + 1].role if i + 1 < len(roles) else ""
+            if following == "rule":  # the header row names the columns of the rows below it
+                header = sentence
+                out.append("")
+            else:
+                out.append(quoting.render_row(sentence, header))
+            continue
+        text = quoting.clean(sentence)
+        if where.role in ("heading", "rule"):
+            text = ""
+        elif where.role == "short" and not quoting.is_address(text):
+            text = ""
+        elif where.role == "prose" and len(text) < 25:
+            text = ""
+        out.append(text)
+    return out
+
+
+def _roles(passage: Passage) -> list[quoting.Line]:
+    return quoting.line_roles(passage.hit.text, passage.sentences)
+
+
+def _block(roles: Sequence[quoting.Line], index: int, kinds: set[str]) -> list[int]:
+    """Indices of the run of consecutive lines of ``kinds`` around sentence ``index``."""
+    lo = hi = index
+    while lo > 0 and roles[lo - 1].role in kinds and roles[lo].line - roles[lo - 1].line <= 2:
+        lo -= 1
+    while hi + 1 < len(roles) and roles[hi + 1].role in kinds and roles[hi + 1].line - roles[hi].line <= 2:
+        hi += 1
+    return list(range(lo, hi + 1))
+
+
+def _lines_of(block, roles, texts, raw=None) -> list[str]:
+    """Join a block's sentences line by line (an item may hold several sentences)."""
+    lines: dict[int, list[str]] = {}
+    for i in block:
+        text = quoting.clean(raw[i]) if raw is not None else texts[i]
+        if text:
+            lines.setdefault(roles[i].line, []).append(text)
+    return [" ".join(parts) for parts in lines.values()]
+
+
+def _position(hit: Hit) -> int:
+    position = hit.metadata.get("position")
+    if isinstance(position, int):
+        return position
+    tail = hit.chunk_id.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _vector(passage: Passage, index: int) -> np.ndarray | None:
+    if passage.vectors.size == 0 or index >= len(passage.vectors):
+        return None
+    vector = passage.vectors[index]
+    return vector if vector.any() else None
+
+
+def _newer(a: Passage, b: Passage) -> bool:
+    return int(a.hit.metadata.get("published") or 0) > int(b.hit.metadata.get("published") or 0)

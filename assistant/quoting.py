@@ -1,0 +1,329 @@
+"""What a quoted sentence is and what it says (pure: strings in, strings out).
+
+The extractive answerer quotes documents verbatim except for source notes: inline
+parentheticals such as "(BLS OOH, May 2024 data, https://...)", bare URLs and Markdown link
+targets belong in the citation card, not in the text a person reads. This module also tells
+what a question asks for (an amount, a date, a definition ...), whether a sentence is of that
+kind, which figures a sentence states (so one fact is not quoted twice), and what a line is in
+its chunk (prose, list item, table row, heading, a short line such as an address line).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# -- cleaning ------------------------------------------------------------------------------------
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.|/|#)[^)\s]*\)")
+_PAREN = re.compile(r"\s*\(([^()]*)\)")
+_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|org|gov|net|edu|io|us)\b", re.I)
+_SOURCE_LEAD = re.compile(r"^\s*(?:sources?|via|see|per|data|as (?:summarized|reported) by)\b\s*:?", re.I)
+_SAME = re.compile(r"(?:the\s+)?same sources?(?:,.*)?|ibid\.?", re.I)
+_REPORTED = re.compile(r"\b(?:summar(?:ized|ies)|reported by|press release|news|report|blog|magazine|catalog)\b", re.I)
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+# "2024", "May 2024", "2024-34 edition", "August 7, 2018", "c. 2023", "FY2025", "2019 and 2024", "2025 copy".
+_DATE_TAIL = re.compile(
+    rf"(?:c\.\s*|FY\s?)?(?:{_MONTH}\.?\s+(?:\d{{1,2}},\s*)?)?(?:19|20)\d\d(?:[-–](?:\d\d){{1,2}})?"
+    rf"(?:\s+(?:and|or)\s+(?:19|20)\d\d)?(?:\s+(?:data|edition|projections|copy|law|survey|release))?\s*$"
+)
+#: A publisher-and-date note is short; a longer aside is part of what the sentence says.
+_NOTE_WORDS = 12
+
+
+def is_source_note(inner: str) -> bool:
+    """Whether a parenthetical's text ``inner`` is a note of where a fact came from."""
+    inner = inner.strip()
+    if not inner:
+        return False
+    if _URL.search(inner) or _SOURCE_LEAD.match(inner) or _SAME.fullmatch(inner):
+        return True
+    if _DOMAIN.search(inner) and len(inner.split()) <= _NOTE_WORDS:  # "(masshirehcwb.com plan pages)"
+        return True
+    if len(inner.split()) > _NOTE_WORDS or "," not in inner:
+        return False
+    # "Publisher, date": the last comma-separated part is a date, the first names who said it.
+    head, _, tail = inner.rpartition(",")
+    if not _DATE_TAIL.fullmatch(tail.strip()):
+        return False
+    return head.strip()[:1].isupper() or bool(_REPORTED.search(head) or _DOMAIN.search(head))
+
+
+def _strip_note(match: re.Match) -> str:
+    return "" if is_source_note(match.group(1)) else match.group(0)
+
+
+_POINTS_TO = re.compile(r"\b(?:at|visit|see|on|from|via|to)\s*$", re.I)
+
+
+def _url_in_prose(match: re.Match) -> str:
+    # "apply at https://www.mass.gov/x" still needs a place to apply: keep the site's name.
+    if _POINTS_TO.search(match.string[: match.start()]):
+        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", match.group(0)).split("/")[0]
+        return host
+    return ""
+
+
+def clean(sentence: str) -> str:
+    """``sentence`` without source notes, URLs and link targets; every other word kept as is."""
+    text = _MD_LINK.sub(r"\1", sentence)
+    text = _PAREN.sub(_strip_note, text)
+    text = _URL.sub(_url_in_prose, text)
+    text = re.sub(r"\(\s*[,;]?\s*\)", "", text)  # a bracket left empty once its URL went
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = re.sub(r"([,;:])(?=[.;:!?])", "", text)  # "was (URL):" -> "was:"
+    return " ".join(text.split())
+
+
+# -- what a line is in its chunk -----------------------------------------------------------------
+
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+
+
+@dataclass(frozen=True)
+class Line:
+    """Where a sentence sits: its role and the chunk line it is on (sentences of one line share it)."""
+
+    role: str  # "prose" | "item" | "table" | "heading" | "rule" | "short"
+    line: int
+
+
+def line_roles(text: str, sentences) -> list[Line]:
+    """The role of each of ``sentences`` (slices of ``text``, in order) in ``text``."""
+    lines = text.splitlines()
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    out, cursor = [], 0
+    for sentence in sentences:
+        found = text.find(sentence, cursor) if sentence else -1
+        if found < 0:
+            out.append(Line("prose", -1))
+            continue
+        cursor = found + len(sentence)
+        number = max(i for i, s in enumerate(starts) if s <= found) if starts else 0
+        out.append(Line(_role(lines[number] if lines else sentence, sentence), number))
+    return out
+
+
+def _role(line: str, sentence: str) -> str:
+    stripped = line.strip()
+    if stripped.startswith("#"):
+        return "heading"
+    if _TABLE_RULE.match(stripped) or stripped.startswith("---"):
+        return "rule"
+    if stripped.startswith("|") or stripped.count("|") >= 2:
+        return "table"
+    if _LIST_MARKER.match(line):
+        return "item"
+    if sentence.strip() == stripped and not stripped.endswith((".", "!", "?", ":")) and len(stripped) < 60:
+        return "short"
+    return "prose"
+
+
+def table_cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def render_row(row: str, header: str | None) -> str:
+    """A table row as "Column: value; ..." (with the header row) or "value | value" (without);
+    cells that only hold a link are left out, like any other source note."""
+    cells = table_cells(row)
+    names = table_cells(header) if header else []
+    parts = []
+    for i, cell in enumerate(cells):
+        value = clean(cell)
+        if not value:
+            continue
+        name = clean(names[i]) if i < len(names) else ""
+        parts.append(f"{name}: {value}" if name and i else value)
+    if not parts:
+        return ""
+    if not names:
+        return " | ".join(parts) + "."
+    return parts[0] + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "") + "."
+
+
+# -- what a question asks for --------------------------------------------------------------------
+
+_KINDS = (
+    ("address", re.compile(r"\b(address|located|location of|directions to|mailing)\b", re.I)),
+    ("list", re.compile(r"^\s*(list|name)\b|\b(what|which|who) are the\b|\bwhich \w+s\b|\bsteps\b", re.I)),
+    ("amount", re.compile(
+        r"\bhow (much|many|long|fast|big)\b|\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|cost|costs|"
+        r"fee|fees|price|percent|percentage|share|rate|number of)\b", re.I)),
+    ("date", re.compile(r"^\s*when\b|\bwhat (year|date|day)\b|\b(deadline|effective date|since when)\b", re.I)),
+    ("person", re.compile(r"^\s*who\b|\bwho (is|are|was|chairs|sponsored|introduced|runs|leads)\b", re.I)),
+    ("place", re.compile(r"^\s*where\b|\bwhere (can|do|is|are|should)\b|\bnear (me|here)\b", re.I)),
+    ("definition", re.compile(
+        r"^\s*(what|who)('s| is| are| was| were| does .+ (mean|stand for))\b|\bdefin|\bmeaning of\b", re.I)),
+    ("steps", re.compile(
+        r"\bhow (do|can|would|should|could) (i|you|we|one|someone|a)\b|\bhow to\b|\bbecome\b|\bget (started|into)\b",
+        re.I)),
+)
+_MONEY_WORDS = re.compile(
+    r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|cost|costs|fee|fees|price|much)\b", re.I)
+
+
+def question_kind(question: str) -> str | None:
+    """What ``question`` asks for: address, list, amount, date, person, place, definition, steps."""
+    for kind, pattern in _KINDS:
+        if pattern.search(question):
+            if kind == "definition" and _definition_subject(question) is None:
+                continue
+            return kind
+    return None
+
+
+_DEF_QUESTION = re.compile(
+    r"^\s*(?:so\s+)?(?:what|who)(?:'s| is| are| was| were)\s+(?:an?\s+|the\s+)?(?P<x>.+?)"
+    r"(?:\s+(?:in|for|on|at|about|when|exactly|mean|really)\b.*)?\s*\??\s*$", re.I)
+_DEF_MEAN = re.compile(r"^\s*what does (?:an?\s+|the\s+)?(?P<x>.+?) (?:mean|stand for)\b", re.I)
+_NOT_SUBJECT = re.compile(
+    r"^(the )?(best|difference|pay|salary|cost|fee|steps?|requirements?|latest|status|news)\b", re.I)
+
+
+def _definition_subject(question: str) -> str | None:
+    match = _DEF_MEAN.match(question) or _DEF_QUESTION.match(question)
+    if not match:
+        return None
+    subject = match.group("x").strip(" ?.")
+    if not subject or _NOT_SUBJECT.match(subject) or len(subject.split()) > 5:
+        return None
+    return subject
+
+
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+
+
+def _flat(text: str) -> str:
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+    return " ".join(re.findall(r"[a-z0-9$%]+", text.lower()))
+
+
+_MONEY = re.compile(r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|[kmb])\b)?", re.I)
+_PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|percent\b)")
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?!\d)|(?<![\w.$])\d+(?:\.\d+)?(?![\d%])")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_DATE = re.compile(
+    rf"\b{_MONTH}\b\.?\s+(?:\d{{1,2}},\s*)?(?:19|20)\d\d|\b(?:19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+)+\b")
+_STREET = re.compile(
+    r"\b\d{1,5}\s+(?:[A-Z][\w.'-]*\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Way|Lane|Ln|"
+    r"Place|Pl|Square|Sq|Parkway|Pkwy|Highway|Hwy|Court|Ct|Plaza|Circle)\b\.?")
+_CITY_ZIP = re.compile(r"\b[A-Z][a-zA-Z.]+(?:\s+[A-Z][a-zA-Z.]+)*,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
+_PLACE = re.compile(
+    r"\b(in|at|near|from) [A-Z][a-z]+|\b(campus|located|online|statewide|county|city|town)\b|" + _CITY_ZIP.pattern)
+_STEP = re.compile(r"\b(first|then|next|after|before|complete|completing|earn|earning|start|enroll|apply|take|"
+                   r"pass|finish|step|begin|get|join|become)\b", re.I)
+
+
+def is_address(sentence: str) -> bool:
+    return bool(_STREET.search(sentence) or _CITY_ZIP.search(sentence))
+
+
+def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "prose") -> bool:
+    """Whether ``sentence`` gives the kind of answer ``kind`` asks for."""
+    if kind is None:
+        return True
+    if kind == "amount":
+        if _MONEY_WORDS.search(question) and not re.search(r"\bhow (many|long)\b", question, re.I):
+            return bool(_MONEY.search(sentence))
+        return bool(_PERCENT.search(sentence) or _MONEY.search(sentence) or _counts(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
+    if kind == "person":
+        return bool(_NAME.search(sentence[1:]))
+    if kind in ("place", "address"):
+        return is_address(sentence) or (kind == "place" and bool(_PLACE.search(sentence)))
+    if kind == "list":
+        return role == "item"
+    if kind == "steps":
+        return role == "item" or bool(_STEP.search(sentence))
+    if kind == "definition":
+        subject = _definition_subject(question)
+        return subject is not None and defines(sentence, subject)
+    return True
+
+
+def _counts(sentence: str) -> bool:
+    return any(not _YEAR.match(n.replace(",", "")) for n in _NUMBER.findall(sentence))
+
+
+def defines(sentence: str, subject: str) -> bool:
+    """Whether ``sentence`` says what ``subject`` is ("X is ...", "X, the ...", "... was X, ...")."""
+    flat, x = _flat(sentence), _flat(subject)
+    if not x:
+        return False
+    if re.search(rf"\(\s*{re.escape(subject)}s?\s*\)", sentence, re.I):  # "independent service organization (ISO)"
+        return True
+    for match in re.finditer(rf"(?:^| ){re.escape(x)}s?(?= |$)", flat):
+        after, before = flat[match.end():].split(), flat[: match.start()].split()
+        if after[:1] and after[0] in ("is", "are", "means", "refers", "stands") and not (
+            len(after) > 1 and (after[1].endswith("ed") or after[1] == "not")):
+            return True
+        if before[-1:] and before[-1] in ("is", "are", "was", "were", "called", "as"):
+            return True
+        rest = sentence[sentence.lower().find(subject.lower()[:4]):] if subject.lower()[:4] in sentence.lower() else ""
+        if re.match(r"[^,(]{0,40}?(?:,\s*(?:a|an|the|or)\b|\s\(|,\s*[\"“])", rest):
+            return True
+    return False
+
+
+# -- what a sentence states ----------------------------------------------------------------------
+
+def figures(sentence: str) -> set[str]:
+    """The salient figures ``sentence`` states: money, percentages and counts (not bare years)."""
+    found = {m.group(0).replace(" ", "").lower() for m in _MONEY.finditer(sentence)}
+    found |= {re.sub(r"\s?percent", "%", m.group(0)).replace(" ", "") for m in _PERCENT.finditer(sentence)}
+    found |= {n for n in re.findall(r"(?<![\w.$])\d{1,3}(?:,\d{3})+(?!\d)", sentence)}
+    return found
+
+
+def words(sentence: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", sentence.lower()))
+
+
+def same_claim(a: str, b: str) -> bool:
+    """Whether two cleaned sentences state the same fact: a shared money or percentage figure with
+    wording in common, two shared figures, or mostly the same words."""
+    shared = figures(a) & figures(b)
+    wa, wb = words(a), words(b)
+    overlap = len(wa & wb) / max(1, min(len(wa), len(wb)))
+    if len(shared) >= 2 or overlap >= 0.8:
+        return True
+    return bool(shared) and overlap >= 0.5
+
+
+# -- which question words are names --------------------------------------------------------------
+
+def name_terms(terms, *, question: str, text: str) -> set[str]:
+    """The ``terms`` that are names of places or organisations: written with a capital (and not
+    as an acronym) wherever they occur in ``text``, or capitalised mid-question."""
+    prose = _URL.sub(" ", text)
+    tokens = re.findall(r"[A-Za-z][\w'-]*", question)
+    asked = {t.lower() for t in tokens[1:] if t[0].isupper() and not t.isupper()}
+    out = set()
+    for term in terms:
+        if term in asked:
+            out.add(term)
+            continue
+        seen = re.findall(rf"\b{re.escape(term)}\w*", prose, re.I)
+        if seen and all(w[0].isupper() and not w.isupper() for w in seen):
+            out.add(term)
+    return out
+
+
+def topical_match(question: str, text: str) -> bool:
+    """Whether ``text`` shares with ``question`` a content word that is not a name: "pizza in
+    Springfield" shares only "Springfield" with a page about Springfield's workforce board."""
+    from assistant.retrieval.lexical import query_terms
+
+    found = set(query_terms(text))
+    stems = {w[:5] for w in found}
+    matched = [t for t in query_terms(question) if t in found or t[:5] in stems]
+    return bool(set(matched) - name_terms(matched, question=question, text=text))
