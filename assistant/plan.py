@@ -84,22 +84,27 @@ def build_plan(ask: AskFn, *, background: str, place: str, goal: str, goal_title
     shown = f"{shown} ({goal_title.lower()})" if goal_title else shown
     first_question, first_lead = FIRST_STEPS[background]
     town = place.split(",")[0].strip() or place
+    who = {"veteran": "a veteran", "high-school": "a high school student", "it-worker": "an IT worker",
+           "career-changer": "a career changer", "healthcare-worker": "a healthcare worker"}[background]
+    # (lead, question, sentences kept, whether the official data should answer it)
     steps_asked = [
-        (first_lead, f"{first_question} {goal}", 2),
+        (first_lead, f"{first_question} {goal}", 2, False),
         (f"Find a program or apprenticeship near {town}",
-         f"where can I train to become a {goal} near {town}: {goal} training programs and apprenticeships "
-         f"in {place}", 2),
-        ("Aim for the certificate", f"which {goal} certification to earn and when: CBET eligibility and exam", 2),
-        (f"Know what the work pays in {town} and nationally", f"how much does a {goal} make in {place}", 4),
-        ("Check the outlook", f"is {goal} work growing: projected growth and openings for {goal}", 2),
+         f"where can {who} train to become a {goal} near {town}: {goal} training programs and apprenticeships "
+         f"in {place}", 2, False),
+        ("Aim for the certificate", f"which {goal} certification to aim for and when: CBET eligibility and exam",
+         2, False),
+        (f"Know what the work pays in {town} and nationally", f"how much does a {goal} make in {place}", 4, True),
+        ("Check the outlook", f"is {goal} work growing: projected growth and openings for {goal}", 2, True),
         ("If the plan stalls, get help paying for training",
-         f"WIOA funding individual training account career center help paying for {goal} training in {place}", 2),
+         f"WIOA funding individual training account career center help paying for {goal} training in {place}",
+         2, False),
     ]
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     steps: list[PlanStep] = []
-    for lead, question, keep in steps_asked:
-        answer = ask(question, home_area=place, occupation_hint=title)
+    for lead, question, keep, data in steps_asked:
+        answer = ask(question, home_area=place, occupation_hint=title if data else None)
         text, cited = _first_sentences(answer, keep)
         if not text:
             text = "I have no source that covers this step for you yet; ask your local career center."

@@ -105,8 +105,8 @@ class Resolution:
 
 
 ASKS = {
-    "pay": r"\b(make|makes|making|earn|earns|earning|pay|pays|paid|salar(y|ies)|wages?|income|money|"
-           r"how much .* get)\b",
+    "pay": r"\b(make|makes|making|earn(s|ing)?(?! (a|an|the|my|your|their)\b| certif| credential| degree)|"
+           r"pay|pays|paid|salar(y|ies)|wages?|income|money|how much .* get)\b",
     "employment": r"\b(how many|number of|employ(ed|ment|s)?|jobs are there|work(ing)? (as|in)\b.*\bhow many)",
     "growth": r"\b(grow(th|ing)?|outlook|in demand|demand for|future|projected|projections?|prospects|"
               r"job market|declin(e|ing))\b",
@@ -169,6 +169,8 @@ class Vocabulary:
     #: normalized city -> areas whose title names it
     cities: dict[str, list[Area]] = field(default_factory=dict)
     longest: int = 1
+    #: area code -> total employment (all occupations), to pick among same-named cities
+    size: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, conn: sqlite3.Connection) -> Vocabulary:
@@ -203,6 +205,8 @@ class Vocabulary:
                 cities = area.title.split(",")[0]
                 for city in cities.split("-"):
                     vocab.cities.setdefault(normalize(city), []).append(area)
+        vocab.size = {row[0]: row[1] or 0 for row in conn.execute(
+            "SELECT area, tot_emp FROM oews_wages WHERE occ_code = '00-0000'")}
         vocab.longest = max((len(p.split()) for p in vocab.titles), default=1)
         return vocab
 
@@ -355,9 +359,11 @@ class Resolver:
             notes.append(f"I took {city.title()} to be {chosen[0].title}, in your home state; "
                          f"say the state if you meant another.")
             return chosen[:1]
-        others = ", ".join(a.title for a in areas[:4])
-        notes.append(f"{city.title()} could be {others}; I used {areas[0].title}. Say the state to choose.")
-        return areas[:1]
+        # No state and no home: the largest area named after the city, and say which.
+        ranked = sorted(areas, key=lambda a: -self.vocab.size.get(a.code, 0))
+        others = ", ".join(a.title for a in ranked[1:4])
+        notes.append(f"{city.title()} could also be {others}; I used {ranked[0].title}. Say the state to choose.")
+        return ranked[:1]
 
     def _unknown_place(self, text: str) -> str | None:
         for match in _UNKNOWN_PLACE.finditer(text):
