@@ -232,13 +232,14 @@ class Service:
         history: Sequence[str] = (),
         home_area: str | None = None,
         occupation_hint: str | None = None,
+        search_query: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text in pieces as it is produced, then the finished ``Answer``.
 
         ``history`` is the user's earlier messages in this conversation (oldest first); a
         follow-up is searched together with the topic it refers back to.
         """
-        search_query = self.search_query(question, history)
+        search_query = search_query or self.search_query(question, history)
         stream = getattr(self.answerer, "stream", None)
         if stream is None:
             answer = self.ask(question, profile=profile, filters=filters, k=k, search_query=search_query,
