@@ -90,3 +90,15 @@ def real_index(tmp_path_factory):
     assert not report.failed, report.failed
     yield service
     service.close()
+
+
+@pytest.fixture(scope="session")
+def starter_service(tmp_path_factory):
+    """The real starter corpus (documents and the shipped data extract) indexed once with the
+    real model: what `make run` serves."""
+    data_dir = tmp_path_factory.mktemp("starter") / "data"
+    service = Service(Settings(data_dir=data_dir))
+    report = service.ingest([str(REPO / "corpus")])
+    assert not report.failed, report.failed
+    yield service
+    service.close()
