@@ -82,4 +82,6 @@ def _print_table(result: dict) -> None:
 
 def _cell(value) -> str:
     """A figure for the table: '-' where there was nothing to measure."""
-    return "-" if value is None else str(value)
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
