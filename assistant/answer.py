@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -105,7 +105,7 @@ class Quote:
 @dataclass(frozen=True)
 class ExtractiveAnswerer:
     name: str = "extractive"
-    max_sentences: int = 4
+    max_sentences: int = 5
     min_sentences: int = 2
     #: Weight of meaning against word overlap in a sentence's score.
     semantic_weight: float = 0.65
@@ -154,6 +154,7 @@ class ExtractiveAnswerer:
                 overlap = len(terms & _stems(text)) / len(terms) if terms else 0.0
                 score = self.semantic_weight * float(sims[s_index]) + (1 - self.semantic_weight) * overlap
                 out.append(Candidate(score + rank_bonus, p_index, s_index, text, where.role, where.line))
+        out = _credit_first_statements(out, passages)
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -165,7 +166,11 @@ class ExtractiveAnswerer:
         kind = quoting.question_kind(question)
         best = scored[0].score
         window = [c for c in scored if c.score >= self.lead_window * best]
-        lead = next((c for c in window if quoting.fits(c.text, kind, question=question, role=c.role)), scored[0])
+        quotable = [c for c in scored if c.score >= self.relative_floor * best]
+        # The asked-for kind among the very best; else among any worth quoting; else the best.
+        fitting = ([c for c in window if quoting.fits(c.text, kind, question=question, role=c.role)]
+                   or [c for c in quotable if quoting.fits(c.text, kind, question=question, role=c.role)] or window)
+        lead = min(fitting, key=lambda c: quoting.lead_rank(c.text, question=question))  # min keeps score order
         first = self._expand(lead, kind, passages)
         support = self._support(scored, passages, limit=self.max_sentences - 1, taken=[first], best=best)
         doc_rank: dict[str, int] = {passages[lead.p_index].hit.doc_id: -1}
@@ -255,6 +260,27 @@ class ExtractiveAnswerer:
         text = " ".join(parts).replace("\n ", "\n").strip()
         citations = tuple(citation_for(n, first_hit[key], " ".join(cited[key])) for key, n in numbers.items())
         return Answer(question=question, text=text, abstained=False, citations=citations)
+
+
+def _credit_first_statements(candidates: list[Candidate], passages: Sequence[Passage]) -> list[Candidate]:
+    """Within one document, a figure stated again ("the 2,000-hour minimum works out to ...") is
+    credited to the sentence that first states it: that one keeps the better of the two scores."""
+    def reading(c: Candidate):
+        hit = passages[c.p_index].hit
+        return hit.doc_id, _position(hit), c.s_index
+
+    kept: list[Candidate] = []
+    first_of: dict[tuple[str, str], int] = {}
+    for c in sorted(candidates, key=reading):
+        doc_id = passages[c.p_index].hit.doc_id
+        earlier = next((first_of[(doc_id, f)] for f in quoting.figures(c.text) if (doc_id, f) in first_of), None)
+        if earlier is None:
+            for f in quoting.figures(c.text):
+                first_of[(doc_id, f)] = len(kept)
+            kept.append(c)
+        elif c.score > kept[earlier].score:
+            kept[earlier] = replace(kept[earlier], score=c.score)
+    return kept
 
 
 def _readable(passage: Passage) -> list[str]:

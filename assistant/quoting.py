@@ -20,7 +20,7 @@ _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.|/|#)[^)\s]*\)")
 _PAREN = re.compile(r"\s*\(([^()]*)\)")
 _DOMAIN = re.compile(r"\b[\w-]+\.(?:com|org|gov|net|edu|io|us)\b", re.I)
 _SOURCE_LEAD = re.compile(r"^\s*(?:sources?|via|see|per|data|as (?:summarized|reported) by)\b\s*:?", re.I)
-_SAME = re.compile(r"(?:the\s+)?same sources?(?:,.*)?|ibid\.?", re.I)
+_SAME = re.compile(r"(?:the\s+)?same (?:sources?|bill text|report|page|article)(?:,.*)?|ibid\.?", re.I)
 _REPORTED = re.compile(r"\b(?:summar(?:ized|ies)|reported by|press release|news|report|blog|magazine|catalog)\b", re.I)
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
           r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -38,6 +38,8 @@ def is_source_note(inner: str) -> bool:
     inner = inner.strip()
     if not inner:
         return False
+    if ";" in inner:  # "(CRS report R47905, 2024; committee press release, 2023)"
+        return all(is_source_note(part) for part in inner.split(";"))
     if _URL.search(inner) or _SOURCE_LEAD.match(inner) or _SAME.fullmatch(inner):
         return True
     if _DOMAIN.search(inner) and len(inner.split()) <= _NOTE_WORDS:  # "(masshirehcwb.com plan pages)"
@@ -155,7 +157,8 @@ _KINDS = (
     ("list", re.compile(r"^\s*(list|name)\b|\b(what|which|who) are the\b|\bwhich \w+s\b|\bsteps\b", re.I)),
     ("amount", re.compile(
         r"\bhow (much|many|long|fast|big)\b|\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|cost|costs|"
-        r"fee|fees|price|percent|percentage|share|rate|number of)\b", re.I)),
+        r"fee|fees|price|percent|percentage|share|rate|number|numbers|count|demand|growth|grow|outlook|funding|"
+        r"openings|vacancy|vacancies)\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhat (year|date|day)\b|\b(deadline|effective date|since when)\b", re.I)),
     ("person", re.compile(r"^\s*who\b|\bwho (is|are|was|chairs|sponsored|introduced|runs|leads)\b", re.I)),
     ("place", re.compile(r"^\s*where\b|\bwhere (can|do|is|are|should)\b|\bnear (me|here)\b", re.I)),
@@ -188,6 +191,7 @@ _NOT_SUBJECT = re.compile(
 
 
 def _definition_subject(question: str) -> str | None:
+    question = re.split(r"\s+and\s+(?:who|what|how|where|when|why|is|are|can|does|do)\b|,", question)[0]
     match = _DEF_MEAN.match(question) or _DEF_QUESTION.match(question)
     if not match:
         return None
@@ -219,7 +223,12 @@ _CITY_ZIP = re.compile(r"\b[A-Z][a-zA-Z.]+(?:\s+[A-Z][a-zA-Z.]+)*,\s*[A-Z]{2}\s+
 _PLACE = re.compile(
     r"\b(in|at|near|from) [A-Z][a-z]+|\b(campus|located|online|statewide|county|city|town)\b|" + _CITY_ZIP.pattern)
 _STEP = re.compile(r"\b(first|then|next|after|before|complete|completing|earn|earning|start|enroll|apply|take|"
-                   r"pass|finish|step|begin|get|join|become)\b", re.I)
+                   r"pass|finish|steps?|begin|get|join|become)\b", re.I)
+
+
+_BILL_NUMBER = re.compile(r"\b(bill|law|act)s? (number|numbers|no)\b", re.I)
+_BILL = re.compile(r"\b(?:H\.?\s?R\.?|S\.|H\.|Public Law|P\.L\.)\s?\d")
+_RATE_WORDS = re.compile(r"\b(percent|percentage|share|rate|growth|grow|demand|outlook)\b", re.I)
 
 
 def is_address(sentence: str) -> bool:
@@ -231,8 +240,12 @@ def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "pr
     if kind is None:
         return True
     if kind == "amount":
+        if _BILL_NUMBER.search(question):
+            return bool(_BILL.search(sentence))
         if _MONEY_WORDS.search(question) and not re.search(r"\bhow (many|long)\b", question, re.I):
             return bool(_MONEY.search(sentence))
+        if _RATE_WORDS.search(question):
+            return bool(_PERCENT.search(sentence))
         return bool(_PERCENT.search(sentence) or _MONEY.search(sentence) or _counts(sentence))
     if kind == "date":
         return bool(_DATE.search(sentence))
@@ -240,8 +253,8 @@ def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "pr
         return bool(_NAME.search(sentence[1:]))
     if kind in ("place", "address"):
         return is_address(sentence) or (kind == "place" and bool(_PLACE.search(sentence)))
-    if kind == "list":
-        return role == "item"
+    if kind == "list":  # list items, or a sentence that lists ("partners include A, B, C and D")
+        return role == "item" or sentence.count(",") + sentence.count(";") >= 3
     if kind == "steps":
         return role == "item" or bool(_STEP.search(sentence))
     if kind == "definition":
@@ -289,14 +302,29 @@ def words(sentence: str) -> set[str]:
 
 
 def same_claim(a: str, b: str) -> bool:
-    """Whether two cleaned sentences state the same fact: a shared money or percentage figure with
-    wording in common, two shared figures, or mostly the same words."""
-    shared = figures(a) & figures(b)
-    wa, wb = words(a), words(b)
-    overlap = len(wa & wb) / max(1, min(len(wa), len(wb)))
-    if len(shared) >= 2 or overlap >= 0.8:
+    """Whether two cleaned sentences state the same fact: a figure in common (a reader takes
+    "$350" twice as the same fact said twice), or mostly the same words."""
+    if figures(a) & figures(b):
         return True
-    return bool(shared) and overlap >= 0.5
+    wa, wb = words(a), words(b)
+    return len(wa & wb) / max(1, min(len(wa), len(wb))) >= 0.8
+
+
+_META = re.compile(
+    r"\b(this page|this list|see [\"“]|for comparison)\b", re.I)
+_PAY = re.compile(r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|makes)\b", re.I)
+_NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hourly|bottom|most|least)\b", re.I)
+
+
+def lead_rank(sentence: str, *, question: str = "") -> int:
+    """How well ``sentence`` opens an answer, 0 best: a pointer to other pages ("See ...") or the
+    tail of a parenthesis opens badly; for "what does X pay", the median
+    opens better than the range."""
+    if _META.search(sentence) or (")" in sentence and not 0 <= sentence.find("(") < sentence.find(")")):
+        return 2
+    if _PAY.search(question) and not _NOT_TYPICAL.search(question) and not re.search(r"\b(median|average)\b", sentence):
+        return 1
+    return 0
 
 
 # -- which question words are names --------------------------------------------------------------
