@@ -8,6 +8,7 @@ is the only module that imports Chainlit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from http.cookies import SimpleCookie
 
@@ -16,16 +17,18 @@ from chainlit.auth import get_configuration, get_current_user
 from chainlit.auth.cookie import clear_auth_cookie
 from chainlit.config import config as chainlit_config
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
-from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider
+from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider, Switch, TextInput
 from chainlit.server import app as web
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from assistant.chat import auth, charts, guards, history, markup, panel, profiles, render, updates
+from assistant.chat import auth, guards, history, markup, panel, planning, profiles, render, updates, visuals
+from assistant.chat import memory as chat_memory
 from assistant.chat.answering import AnswerFailed, Turn, history_before, stream_answer
 from assistant.chat.answering import Request as AnswerRequest
 from assistant.chat.runtime import Runtime
+from assistant.conversation import Memory
 from assistant.errors import AssistantError
 from assistant.types import Answer
 
@@ -114,8 +117,9 @@ async def _open(profile: profiles.Profile, saved: dict | None = None) -> bool:
     if profile.staff_only and not staff:
         await cl.Message(content=_staff_only_text()).send()
         return False
-    values = {**panel.initial_values(profile), **(saved or {})}
-    await cl.ChatSettings([_widget(w, values.get(w.id)) for w in panel.widgets(profile)]).send()
+    defaults = _panel_defaults()
+    values = {**panel.initial_values(profile, **defaults), **(saved or {})}
+    await cl.ChatSettings([_widget(w, values.get(w.id)) for w in panel.widgets(profile, **defaults)]).send()
     commands = [
         {"id": c.id, "description": c.description, "icon": c.icon, "button": c.button}
         for c in profile.commands_for(staff=staff)
@@ -124,7 +128,22 @@ async def _open(profile: profiles.Profile, saved: dict | None = None) -> bool:
     return True
 
 
+def _panel_defaults() -> dict:
+    """The deployment's home area and memory switch, the panel's starting values."""
+    settings = runtime().settings
+    return {"home_area": settings.home_area, "remember": settings.conversation_memory}
+
+
+def _choice(profile: profiles.Profile) -> panel.Choice:
+    return panel.read(cl.user_session.get("chat_settings"), profile, **_panel_defaults())
+
+
 def _widget(spec: panel.Widget, value):
+    if spec.kind == "text":
+        return TextInput(id=spec.id, label=spec.label, initial=value or "", description=spec.description,
+                         placeholder="e.g. Springfield, MA")
+    if spec.kind == "switch":
+        return Switch(id=spec.id, label=spec.label, initial=bool(value), description=spec.description)
     if spec.kind == "select":
         return Select(id=spec.id, label=spec.label, items=spec.items, initial_value=value, description=spec.description)
     if spec.kind == "multiselect":
@@ -156,12 +175,37 @@ def _staff_only_text() -> str:
 
 @cl.on_chat_start
 async def on_chat_start() -> None:
+    cl.user_session.set("memory", Memory())
     await _open(_profile())
 
 
 @cl.on_chat_resume
 async def on_chat_resume(thread: dict) -> None:
     await _open(_profile(), cl.user_session.get("chat_settings") or {})
+    remembered = Memory()
+    if _choice(_profile()).remember:
+        said = [s.get("output") or "" for s in thread.get("steps") or ()
+                if s.get("type") == "user_message" and not s.get("command")]
+        remembered = await asyncio.to_thread(chat_memory.replay, runtime().service, said)
+    cl.user_session.set("memory", remembered)
+
+
+@cl.on_settings_update
+async def on_settings_update(values: dict) -> None:
+    """Say at once when the home area is not a known place, and forget when memory is switched off."""
+    choice = panel.read(values, _profile(), **_panel_defaults())
+    if not choice.remember and _memory() != Memory():
+        cl.user_session.set("memory", Memory())
+        await cl.Message(content="Memory is off: I've forgotten what you told me in this chat.").send()
+    if choice.home_area:
+        _, problem = await asyncio.to_thread(chat_memory.home_area, runtime().service, choice.home_area)
+        if problem:
+            await cl.Message(content=markup.escape_text(problem)).send()
+
+
+def _memory() -> Memory:
+    remembered = cl.user_session.get("memory")
+    return remembered if isinstance(remembered, Memory) else Memory()
 
 
 @cl.on_chat_end
@@ -198,14 +242,23 @@ async def answer(message: cl.Message) -> None:
     if not checked.ok:
         await cl.Message(content=markup.escape_text(checked.reply)).send()
         return
-    choice = panel.read(cl.user_session.get("chat_settings"), profile)
+    choice = _choice(profile)
     async with rt.turns.of(cl.context.session.id):
-        request = AnswerRequest(
-            question=checked.question,
-            profile=profile,
-            choice=choice,
-            history=history_before(_turns(), message.id, max_chars=rt.chat.max_question_chars),
-        )
+        if not profile.staff_only and planning.asks_for_plan(checked.question):
+            await make_plan(checked.question)
+            return
+        earlier = history_before(_turns(), message.id, max_chars=rt.chat.max_question_chars)
+        try:
+            prepared = await asyncio.to_thread(
+                chat_memory.prepare, rt.service, checked.question, _memory(), earlier, choice=choice)
+        except AssistantError as exc:
+            await cl.Message(content=render.problem(str(exc))).send()
+            return
+        learned = choice.remember and prepared.memory != _memory()
+        if choice.remember:
+            cl.user_session.set("memory", prepared.memory)
+        request = AnswerRequest(question=checked.question, profile=profile, choice=choice, history=earlier,
+                                **prepared.options())
         # Streamed tokens are shown but not stored; the one send() at the end stores the whole
         # message with its source cards (a send() first would race its own later update).
         reply = cl.Message(content="")
@@ -225,10 +278,23 @@ async def answer(message: cl.Message) -> None:
             reply.content = render.problem("no answer came back. Please try again.")
             await reply.send()
             return
-        shown = render.render_answer(final, profile=profile, choice=choice, notice=checked.notice, news=request.news)
+        extras = await asyncio.to_thread(
+            visuals.for_answer, rt.service, final, checked.question, memory=prepared.memory,
+            home_area=prepared.home_area)
+        shown = render.render_answer(
+            final, profile=profile, choice=choice, notice=checked.notice, news=request.news,
+            assumed=chat_memory.summary_line(prepared.memory, remember=choice.remember),
+            notes=prepared.notices + extras.notes)
         reply.content = shown.text
+        if final.abstained and learned:
+            # The message told us about the person rather than asking: say what was understood.
+            reply.content = render.answer_prefix(checked.notice) + render.noted(prepared.memory.summary())
         reply.elements = [cl.Text(name=card.name, content=card.content, display="side") for card in shown.sources]
+        if extras.card is not None:
+            reply.elements.append(cl.Text(name=extras.card.name, content=extras.card.content, display="inline"))
         await reply.send()
+        for chart in extras.charts:
+            await send_chart(chart)
 
 
 def profiles_hint(profile: profiles.Profile) -> str:
@@ -248,6 +314,9 @@ async def run_command(command: str, text: str) -> None:
     conn = rt.service.db
     if command == profiles.COMPARE_CAREERS:
         await compare_careers()
+    elif command == profiles.MAKE_PLAN:
+        async with rt.turns.of(cl.context.session.id):
+            await make_plan(text)
     elif command == profiles.WHAT_CHANGED:
         since, found = await asyncio.to_thread(updates.recent, conn)
         refreshed = await asyncio.to_thread(updates.last_refresh, conn)
@@ -282,23 +351,75 @@ async def run_command(command: str, text: str) -> None:
 
 
 async def compare_careers() -> None:
-    rows = runtime().occupations
-    png = await asyncio.to_thread(charts.compare_careers_png, rows)
-    image = cl.Image(name="careers-compared", content=png, mime="image/png", display="inline", size="large")
-    table = cl.Text(name="Figures", content=careers_table(rows), display="inline")
-    caption = "**Careers compared:** median annual pay and projected growth. " + markup.escape_text(
-        charts.source_note(rows)
-    )
-    await cl.Message(content=caption, elements=[image, table]).send()
+    rt = runtime()
+    home = _memory().place or _choice(_profile()).home_area or rt.settings.home_area
+    chart = await asyncio.to_thread(visuals.compare_chart, rt.service, home_area=home)
+    if chart is None:
+        await cl.Message(content=NO_DATA).send()
+        return
+    await send_chart(chart)
 
 
-def careers_table(rows) -> str:
-    """The chart's figures as a table too: readable by screen readers and on narrow phones."""
-    lines = ["| Occupation | Median pay | Growth |", "| --- | ---: | ---: |"]
-    for o in sorted(rows, key=lambda o: -o.median_pay):
-        growth = f"{o.growth_pct:+.0f}% ({o.projection_period})" if o.growth_pct is not None else "no figure"
-        lines.append(f"| {markup.link(o.title, o.source_url)} | ${o.median_pay:,} ({o.pay_year}) | {growth} |")
-    return "\n".join(lines)
+NO_DATA = ("The labour-market figures are not loaded yet, so I can't draw this chart. "
+           "An administrator can load them with `assistant ingest corpus/`.")
+
+
+async def send_chart(chart: visuals.Chart) -> None:
+    """A chart and, beside it, the same figures as a table (screen readers, narrow phones)."""
+    image = cl.Image(name=chart.name, content=chart.png, mime="image/png", display="inline", size="large")
+    table = cl.Text(name=chart.table_name, content=chart.table, display="inline")
+    await cl.Message(content=chart.caption, elements=[image, table]).send()
+
+
+# -- plans -----------------------------------------------------------------------------------
+
+PLAN_BACKGROUND = "plan_background"
+
+
+async def make_plan(text: str = "", *, background: str | None = None) -> None:
+    """The pathway plan from what this chat knows; asks first for what is missing."""
+    rt, choice = runtime(), _choice(_profile())
+    remembered = _memory() if choice.remember else Memory()
+    if text.strip():
+        remembered = await asyncio.to_thread(rt.service.understand, text, remembered)
+    if background:
+        remembered = dataclasses.replace(remembered, background=background)
+    if choice.remember:
+        cl.user_session.set("memory", remembered)
+    home = None
+    if choice.home_area:
+        home, _ = await asyncio.to_thread(chat_memory.home_area, rt.service, choice.home_area)
+    needs = planning.inputs(remembered, home_area=home or rt.settings.home_area or None)
+    if needs.missing:
+        actions = [cl.Action(name=PLAN_BACKGROUND, payload={"background": key}, label=label)
+                   for key, label in planning.BACKGROUND_LABELS.items()] if "background" in needs.missing else []
+        await cl.Message(content=planning.ask_for(needs.missing), actions=actions).send()
+        return
+    goal = needs.goal.upper() if len(needs.goal) <= 5 else needs.goal
+    await cl.Message(content=f"Making your plan for {markup.escape_text(goal)} in "
+                             f"{markup.escape_text(needs.place)}; this takes a few seconds…").send()
+    try:
+        plan = await asyncio.to_thread(rt.service.plan, background=needs.background, place=needs.place,
+                                       goal=needs.goal)
+    except AssistantError as exc:
+        await cl.Message(content=render.problem(str(exc))).send()
+        return
+    name = planning.filename(plan)
+    file = cl.File(name=name, content=plan.to_markdown().encode("utf-8"), mime="text/markdown", display="inline")
+    cards = [cl.Text(name=render.card_name(c.n), content=render.source_card(c).content, display="side")
+             for c in plan.citations]
+    body = planning.checklist(plan) + f"\n\nDownload it as a checklist: {name}"
+    await cl.Message(content=body, elements=[*cards, file]).send()
+
+
+@cl.action_callback(PLAN_BACKGROUND)
+async def on_plan_background(action: cl.Action) -> None:
+    background = (action.payload or {}).get("background")
+    if background not in planning.BACKGROUND_LABELS:
+        await cl.Message(content="That choice is not one I know; please pick one of the buttons.").send()
+        return
+    async with runtime().turns.of(cl.context.session.id):
+        await make_plan(background=background)
 
 
 # -- web routes beside Chainlit's ----------------------------------------------------------

@@ -28,6 +28,7 @@ from assistant.chat.config import ChatConfig
 from assistant.chat.history import LocalFileStore
 from assistant.chat.runtime import Runtime
 from assistant.config import Settings
+from assistant.conversation import remember
 from assistant.feeds import store
 from assistant.types import Answer, Citation
 
@@ -151,11 +152,10 @@ class FakeService:
     db: sqlite3.Connection = field(default_factory=lambda: _feeds_db())
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def ask_stream(self, question, *, profile=None, filters=None, k=None, history=()):
+    def ask_stream(self, question, *, profile=None, filters=None, k=None, history=(), **options):
         with self.lock:
-            self.calls.append(
-                {"question": question, "profile": profile, "filters": filters, "k": k, "history": tuple(history)}
-            )
+            call = {"question": question, "profile": profile, "filters": filters, "k": k, "history": tuple(history)}
+            self.calls.append({**call, **{name: value for name, value in options.items() if value is not None}})
         if self.fail is not None:
             raise self.fail
         if "pizza" in question.lower():
@@ -182,6 +182,21 @@ class FakeService:
             ),
         )
 
+    # -- conversations, as Service has them (no labour-market data: places are not resolved) ----
+
+    def understand(self, message, memory):
+        return remember(memory, message)
+
+    def turn_options(self, question, memory, history):
+        return {"search_query": None, "home_area": memory.place, "occupation_hint": memory.occupation}
+
+    def search_query(self, question, history):
+        return None
+
+    @property
+    def data_desk(self):
+        return _NoData()
+
     @property
     def index(self):
         from feedserver import FakeIndex
@@ -189,6 +204,15 @@ class FakeService:
         return self._index.setdefault("index", FakeIndex())
 
     _index: dict = field(default_factory=dict)
+
+
+class _NoData:
+    """A data desk before any labour-market data is imported."""
+
+    resolver = None
+
+    def area(self, text):
+        return None
 
 
 def _feeds_db() -> sqlite3.Connection:
@@ -204,13 +228,37 @@ def make_runtime(
 ) -> Runtime:
     chat = ChatConfig(data_dir=tmp, open_career_guide=open_guide, max_question_chars=max_chars)
     directory = Directory.from_config(users_file=None, inline=f"maria:{hash_password(STAFF_PASSWORD)}")
+    # A real Service brings its deployment settings (home area, memory) for the panel's defaults.
+    deployed = getattr(service, "settings", None)
     return Runtime(
-        settings=Settings(data_dir=tmp, feeds_allow_private=allow_private),
+        settings=Settings(
+            data_dir=tmp,
+            feeds_allow_private=allow_private,
+            home_area=getattr(deployed, "home_area", ""),
+            conversation_memory=getattr(deployed, "conversation_memory", True),
+        ),
         chat=chat,
         service=service,
         directory=directory,
         files=LocalFileStore(chat.files_dir),
     )
+
+
+def data_service(data_dir: Path, *, home_area: str = "Springfield, MA", memory: bool = True):
+    """A real ``Service`` over ``data_dir``: the shipped labour-market extract (corpus/data) and the
+    test corpus, indexed with the keyword-count fake model so no model is loaded (about 15 s)."""
+    from conftest import CORPUS, REPO, KeywordEmbeddings
+
+    from assistant.occupations.extract import load_extract
+    from assistant.service import Service
+
+    settings = Settings(data_dir=data_dir, home_area=home_area, conversation_memory=memory)
+    embeddings = KeywordEmbeddings()
+    service = Service(settings, embeddings=lambda: embeddings)
+    report = service.ingest([str(CORPUS)])
+    assert not report.failed, report.failed
+    load_extract(service.db, REPO / "corpus" / "data")
+    return service
 
 
 # -- fixtures for the handler tests --------------------------------------------------------

@@ -30,8 +30,8 @@ async def test_chat_start_sends_the_panel_and_commands_but_no_message(rt):
     chat = open_chat(user=GUEST)
     await app.on_chat_start()
     widgets = chat.emitter.of("chat_settings")[0]
-    assert [w["id"] for w in widgets] == ["jurisdiction", "doc_types", "since", "k"]
-    assert [c["id"] for c in chat.emitter.of("set_commands")[0]] == [profiles.COMPARE_CAREERS]
+    assert [w["id"] for w in widgets] == ["jurisdiction", "doc_types", "since", "k", "home_area", "remember"]
+    assert [c["id"] for c in chat.emitter.of("set_commands")[0]] == [profiles.COMPARE_CAREERS, profiles.MAKE_PLAN]
     assert chat.session.chat_settings["doc_types"] == ["career_pathway", "training_program", "reference"]
     assert chat.emitter.replies() == []  # the welcome screen and its starters stay visible
 

@@ -21,19 +21,12 @@ from assistant.feeds.models import FeedEntry, FeedInfo, FeedSource, Fetched, Par
 # -- commands ------------------------------------------------------------------------------
 
 
-async def test_compare_careers_sends_a_chart_and_its_figures(rt):
+async def test_compare_careers_without_data_says_so(rt):
+    """The chart is drawn from the imported data (tests/test_chat_data.py); none imported: a clear note."""
     chat = open_chat(user=GUEST)
     await ask("", command=profiles.COMPARE_CAREERS)
-    elements = chat.emitter.of("element")
-    image = next(e for e in elements if e["type"] == "image")
-    table = next(e for e in elements if e["name"] == "Figures")
-    assert image["mime"] == "image/png" and image["display"] == "inline"
-    files = {p.name: p for p in (cl_config.FILES_DIRECTORY / chat.session.id).glob("*")}
-    png = next(p for p in files.values() if p.suffix == ".png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    text = next(p for p in files.values() if p.read_bytes()[:1] == b"|").read_text()
-    assert "Medical equipment repairers" in text and "$62,630 (2024)" in text and "+13% (2024-34)" in text
-    assert table["display"] == "inline" and "Bureau of Labor Statistics" in chat.emitter.replies()[-1]
+    assert "labour-market figures are not loaded" in chat.emitter.replies()[-1]
+    assert chat.emitter.of("element") == []
 
 
 def _add_feed_items(conn, *titles: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chat import charts, panel, profiles, updates
+from assistant.chat import careers, charts, panel, profiles, updates
 from assistant.chat.answering import AnswerFailed, Request, Turn, Turns, history_before, stream_answer
 from assistant.chat.config import ChatConfig
 from assistant.chat.history import LocalFileStore, ensure_schema, safe_key
@@ -24,22 +24,55 @@ from chat_harness import FakeService  # noqa: E402
 # -- charts --------------------------------------------------------------------------------
 
 
-def test_occupations_table_and_source_note():
-    rows = charts.load_occupations()
-    bmet = next(r for r in rows if r.title == "Medical equipment repairers")
-    assert (bmet.median_pay, bmet.pay_year, bmet.growth_pct, bmet.projection_period) == (62630, "2024", 13.0, "2024-34")
-    assert any(r.growth_pct is None for r in rows)
-    note = charts.source_note(rows)
-    assert "Bureau of Labor Statistics" in note and "May 2024" in note and "2024–34" in note
+def _comparison() -> careers.Comparison:
+    return careers.Comparison(
+        careers=(
+            careers.Career("49-9062", "Medical Equipment Repairers", 78230.0, "", 13.1, highlight=True),
+            careers.Career("29-1126", "Respiratory Therapists", 88000.0, "", 10.5),
+            careers.Career("11-9111", "Medical and Health Services Managers", 239200.0, "at least", 23.2),
+            careers.Career("29-2035", "Magnetic Resonance Imaging Technologists", None, "not released", None),
+        ),
+        place="Massachusetts",
+        pay_release="May 2025",
+        projections_release="2024-34",
+    )
+
+
+def test_careers_table_and_source_note_name_the_releases():
+    comparison = _comparison()
+    assert "OEWS May 2025" in comparison.source_note and "Massachusetts" in comparison.source_note
+    assert "2024–34" in comparison.source_note
+    table = careers.careers_table(comparison).splitlines()
+    assert table[0] == "| Occupation | Median pay, Massachusetts | Growth 2024–34 |"
+    assert table[2] == "| Medical and Health Services Managers | at least $239,200 | +23.2% |"  # top-coded, kept so
+    assert "| Medical Equipment Repairers (BMETs) | $78,230 | +13.1% |" in table
+    assert table[-1] == "| Magnetic Resonance Imaging Technologists | not released | no projection |"
 
 
 def test_charts_are_png():
-    png = charts.compare_careers_png(charts.load_occupations())
+    png = charts.compare_careers_png(_comparison())
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    area = careers.AreaPay("Springfield, MA", 80000.0, 70000.0, 90000.0, 200.0)
+    hidden = careers.AreaPay("Pittsfield, MA", None, None, None, None, note="not released")
+    pay = careers.StatePay("49-9062", "Medical Equipment Repairers", "Massachusetts", (area, hidden),
+                           careers.AreaPay("Massachusetts", 78230.0, 62930.0, 92510.0, 2200.0), "May 2025")
+    assert charts.state_pay_png(pay)[:8] == b"\x89PNG\r\n\x1a\n"
+    table = careers.state_table(pay).splitlines()
+    assert table[2] == "| Massachusetts (statewide) | $78,230 | $62,930 to $92,510 | 2,200 |"
+    assert table[-1] == "| Pittsfield, MA | not released | not released | not released |"
     timeline = charts.updates_timeline_png(
         {date(2026, 1, 5): {"workforce": 2}, date(2026, 1, 12): {}}, title="t", note="n"
     )
     assert timeline[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("chart bmet pay across massachusetts", True), ("compare pay across the state", True),
+    ("can you graph what MRI techs earn in Ohio?", True), ("how much do BMETs make in Massachusetts?", False),
+    ("what is a pay chart?", False),
+])
+def test_chart_requests_are_recognised(text, asked):
+    assert careers.wants_state_chart(text) is asked
 
 
 # -- updates -------------------------------------------------------------------------------
@@ -203,6 +236,9 @@ def test_stream_answer_passes_the_request_through():
         profile=profiles.POLICY_DESK,
         choice=panel.Choice(filters=Filters(jurisdictions=("MA",)), k=3),
         history=("how do I become a BMET?",),
+        search_query="and in MA? how do I become a BMET",
+        home_area="Springfield, MA",
+        occupation_hint="Medical Equipment Repairers",
     )
     asyncio.run(_collect(service, request))
     assert service.calls == [
@@ -212,6 +248,9 @@ def test_stream_answer_passes_the_request_through():
             "filters": Filters(jurisdictions=("MA",)),
             "k": 3,
             "history": ("how do I become a BMET?",),
+            "search_query": "and in MA? how do I become a BMET",
+            "home_area": "Springfield, MA",
+            "occupation_hint": "Medical Equipment Repairers",
         }
     ]
 

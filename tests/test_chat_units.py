@@ -112,7 +112,23 @@ def test_panel_defaults_and_garbage_fall_back():
     )
     assert choice.filters == Filters() and choice.k == panel.SOURCES_DEFAULT
     assert panel.read({"k": 99}, profiles.CAREER_GUIDE).k == panel.SOURCES_MAX
-    assert {w.id for w in panel.widgets(profiles.CAREER_GUIDE)} == {"jurisdiction", "doc_types", "since", "k"}
+    assert {w.id for w in panel.widgets(profiles.CAREER_GUIDE)} == {
+        "jurisdiction", "doc_types", "since", "k", "home_area", "remember"}
+
+
+def test_panel_home_area_and_memory_switch():
+    defaults = panel.read(None, profiles.CAREER_GUIDE, home_area="Springfield, MA", remember=False)
+    assert (defaults.home_area, defaults.remember) == ("Springfield, MA", False)
+    typed = panel.read({"home_area": "  Worcester,   MA ", "remember": True}, profiles.CAREER_GUIDE)
+    assert (typed.home_area, typed.remember) == ("Worcester, MA", True)
+    cleared = panel.read({"home_area": "", "remember": "false"}, profiles.CAREER_GUIDE, home_area="Boston")
+    assert (cleared.home_area, cleared.remember) == ("", False)  # an emptied box means no home area
+    garbage = panel.read({"home_area": ["x"], "remember": "maybe"}, profiles.CAREER_GUIDE, remember=True)
+    assert (garbage.home_area, garbage.remember) == ("", True)
+    assert len(panel.read({"home_area": "x" * 500}, profiles.CAREER_GUIDE).home_area) == panel.PLACE_MAX
+    widgets = {w.id: w for w in panel.widgets(profiles.CAREER_GUIDE, home_area="Pittsfield, MA", remember=False)}
+    assert (widgets["home_area"].kind, widgets["home_area"].initial) == ("text", "Pittsfield, MA")
+    assert (widgets["remember"].kind, widgets["remember"].initial) == ("switch", False)
 
 
 # -- render --------------------------------------------------------------------------------

@@ -36,6 +36,12 @@ class Request:
     choice: Choice
     #: The user's earlier questions in this chat, oldest first.
     history: tuple[str, ...] = ()
+    #: What to search (the question with what the conversation is about); None: the library decides.
+    search_query: str | None = None
+    #: The place for this question when it names none (remembered, or the chat's home area setting).
+    home_area: str | None = None
+    #: The occupation the conversation is about, for "how much would I make?".
+    occupation_hint: str | None = None
 
     @property
     def news(self) -> bool:
@@ -88,6 +94,9 @@ async def stream_answer(service, request: Request) -> AsyncIterator[str | Answer
                 filters=request.choice.filters,
                 k=request.choice.k,
                 history=request.history,
+                home_area=request.home_area,
+                occupation_hint=request.occupation_hint,
+                search_query=request.search_query,
             ):
                 if cancelled:
                     return

@@ -1,7 +1,9 @@
-"""Charts as PNG bytes (the only importer of matplotlib): careers compared, and policy updates per week.
+"""Charts as PNG bytes (the only importer of matplotlib): careers compared, pay across a state, and
+policy updates per week.
 
-Each chart carries its figures and their source and year on the image itself, so a chart saved
-or shared out of the chat still says where its numbers come from.
+Each chart carries its figures and their source and release on the image itself, so a chart
+saved or shared out of the chat still says where its numbers come from. The figures come from
+the imported official data (``assistant.chat.careers``).
 
 Figures are built with ``matplotlib.figure.Figure`` directly, not pyplot: pyplot keeps global
 state and is not thread-safe, and charts are drawn in worker threads of a server.
@@ -9,106 +11,92 @@ state and is not thread-safe, and charts are drawn in worker threads of a server
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-#: The table shipped with the project (BLS Occupational Outlook Handbook figures).
-OCCUPATIONS_CSV = Path(__file__).resolve().parents[2] / "corpus" / "occupations.csv"
+from assistant.chat.careers import Comparison, StatePay
+
 _PAY = "#1f6f8b"
+_HIGHLIGHT = "#0b3c4d"
 _GROWTH = "#e07a2f"
 _MISSING = "#9aa5ab"
 _TOPIC_COLOURS = ("#1f6f8b", "#e07a2f", "#4c9a2a", "#8e5ea2", "#c44e52", "#7f7f7f", "#b5a642", "#17becf")
+_THOUSANDS = FuncFormatter(lambda v, _: f"${v / 1000:.0f}k")
 
 
-@dataclass(frozen=True)
-class Occupation:
-    title: str
-    median_pay: int
-    pay_year: str
-    growth_pct: float | None
-    projection_period: str
-    source_url: str
+def _pay_label(value: float | None, note: str) -> str:
+    if value is None:
+        return " not released"
+    return f" at least ${value:,.0f}" if note == "at least" else f" ${value:,.0f}"
 
 
-def load_occupations(path: Path = OCCUPATIONS_CSV) -> list[Occupation]:
-    """Rows of ``occupations.csv`` that have a median pay (growth may be missing)."""
-    rows = []
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            pay = (row.get("median_annual_pay") or "").strip()
-            if not pay:
-                continue
-            growth = (row.get("projected_growth_pct") or "").strip()
-            rows.append(
-                Occupation(
-                    title=row["title"].strip(),
-                    median_pay=int(float(pay)),
-                    pay_year=(row.get("pay_year") or "").strip(),
-                    growth_pct=float(growth) if growth else None,
-                    projection_period=(row.get("projection_period") or "").strip(),
-                    source_url=(row.get("source_url") or "").strip(),
-                )
-            )
-    return rows
-
-
-def source_note(occupations: Sequence[Occupation]) -> str:
-    """ "Source: ... median pay 2024; projections 2024-34" from the rows themselves."""
-    pay_years = sorted({o.pay_year for o in occupations if o.pay_year})
-    periods = sorted({o.projection_period for o in occupations if o.projection_period})
-    note = "Source: U.S. Bureau of Labor Statistics, Occupational Outlook Handbook"
-    if pay_years:
-        note += f"; median annual pay, May {', '.join(pay_years)}"
-    if periods:
-        note += f"; projected employment change {', '.join(p.replace('-', '–') for p in periods)}"
-    return note + "."
-
-
-def compare_careers_png(occupations: Sequence[Occupation], *, highlight: str = "Medical equipment repairers") -> bytes:
+def compare_careers_png(comparison: Comparison) -> bytes:
     """Two aligned bar charts: median pay and projected growth, each bar labelled with its figure."""
-    rows = sorted(occupations, key=lambda o: o.median_pay)
-    titles = [_wrap(o.title + (" (BMETs)" if o.title == highlight else "")) for o in rows]
-    height = 1.2 + 0.55 * len(rows)
-    fig = Figure(figsize=(11, height))
+    rows = sorted(comparison.careers, key=lambda c: c.median_pay or 0)
+    titles = [_wrap(c.title + (" (BMETs)" if c.highlight else "")) for c in rows]
+    fig = Figure(figsize=(11, 1.4 + 0.6 * len(rows)))
     pay_ax, growth_ax = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
-    pay_colours = [_PAY if o.title != highlight else "#0b3c4d" for o in rows]
-    bars = pay_ax.barh(titles, [o.median_pay for o in rows], color=pay_colours)
-    for bar, o in zip(bars, rows):
-        pay_ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" ${o.median_pay:,}", va="center", fontsize=9)
-    pay_ax.set_xlim(0, max(o.median_pay for o in rows) * 1.28)
-    pay_ax.set_title(f"Median annual pay ({_years(o.pay_year for o in rows)})", fontsize=11, loc="left")
-    pay_ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v / 1000:.0f}k"))
+    pays = [c.median_pay or 0 for c in rows]
+    colours = [_MISSING if c.median_pay is None else _HIGHLIGHT if c.highlight else _PAY for c in rows]
+    bars = pay_ax.barh(titles, pays, color=colours)
+    for bar, c in zip(bars, rows):
+        pay_ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, _pay_label(c.median_pay, c.pay_note),
+                    va="center", fontsize=9, color="black" if c.median_pay is not None else _MISSING)
+    pay_ax.set_xlim(0, max(pays + [1]) * 1.3)
+    pay_ax.set_title(f"Median annual pay, {comparison.place} (OEWS {comparison.pay_release})", fontsize=11,
+                     loc="left")
+    pay_ax.xaxis.set_major_formatter(_THOUSANDS)
 
-    growths = [o.growth_pct if o.growth_pct is not None else 0 for o in rows]
-    colours = [_GROWTH if o.growth_pct is not None else _MISSING for o in rows]
-    gbars = growth_ax.barh(titles, growths, color=colours)
-    top = max([g for g in growths] + [1])
-    for bar, o in zip(gbars, rows):
-        label = f" {o.growth_pct:+.0f}%" if o.growth_pct is not None else " no figure in table"
-        growth_ax.text(
-            bar.get_width(),
-            bar.get_y() + bar.get_height() / 2,
-            label,
-            va="center",
-            fontsize=9,
-            color="black" if o.growth_pct is not None else _MISSING,
-        )
-    growth_ax.set_xlim(min(0, min(growths)) * 1.2, top * 1.6)
-    growth_ax.set_title(f"Projected growth ({_years(o.projection_period for o in rows)})", fontsize=11, loc="left")
-    for ax in (pay_ax, growth_ax):
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(axis="y", labelsize=9)
+    growths = [c.growth_pct if c.growth_pct is not None else 0 for c in rows]
+    gbars = growth_ax.barh(titles, growths, color=[_GROWTH if c.growth_pct is not None else _MISSING for c in rows])
+    for bar, c in zip(gbars, rows):
+        label = f" {c.growth_pct:+.1f}%" if c.growth_pct is not None else " no projection"
+        growth_ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=9,
+                       color="black" if c.growth_pct is not None else _MISSING)
+    growth_ax.set_xlim(min(0, min(growths + [0])) * 1.3, max(growths + [1]) * 1.6)
+    growth_ax.set_title(f"Projected growth, US ({comparison.projections_release.replace('-', '–')})",
+                        fontsize=11, loc="left")
+    _tidy_axes(pay_ax, growth_ax)
     fig.suptitle("Allied-health and healthcare-technology careers compared", fontsize=13, x=0.01, ha="left")
-    fig.text(0.01, 0.01, source_note(rows), fontsize=8, color="#444444", ha="left")
+    fig.text(0.01, 0.01, comparison.source_note, fontsize=8, color="#444444", ha="left")
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return _png(fig)
+
+
+def state_pay_png(pay: StatePay) -> bytes:
+    """One occupation's median pay in each metro and nonmetro area of a state, the statewide line beside."""
+    rows = sorted(pay.areas, key=lambda a: a.median or 0)
+    labels = [_wrap(a.area, 34) for a in rows]
+    fig = Figure(figsize=(10, 1.6 + 0.5 * len(rows)))
+    ax = fig.subplots()
+    values = [a.median or 0 for a in rows]
+    bars = ax.barh(labels, values, color=[_PAY if a.median is not None else _MISSING for a in rows])
+    for bar, a in zip(bars, rows):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, _pay_label(a.median, a.note), va="center",
+                fontsize=9, color="black" if a.median is not None else _MISSING)
+    if pay.statewide is not None and pay.statewide.median is not None:
+        ax.axvline(pay.statewide.median, color=_GROWTH, linestyle="--", linewidth=1.2)
+        ax.text(pay.statewide.median, len(rows) - 0.4, f" {pay.state}: ${pay.statewide.median:,.0f}",
+                color=_GROWTH, fontsize=9, va="bottom")
+    ax.set_xlim(0, max(values + [1]) * 1.3)
+    ax.set_ylim(-0.6, len(rows) - 0.1)
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    _tidy_axes(ax)
+    ax.set_title(f"{pay.title}: median annual pay across {pay.state} (OEWS {pay.release})", fontsize=12,
+                 loc="left")
+    fig.text(0.01, 0.01, pay.source_note, fontsize=8, color="#444444", ha="left")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return _png(fig)
+
+
+def _tidy_axes(*axes) -> None:
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(axis="y", labelsize=9)
 
 
 def updates_timeline_png(counts: Mapping[date, Mapping[str, int]], *, title: str, note: str) -> bytes:
@@ -154,11 +142,6 @@ def _wrap(title: str, width: int = 28) -> str:
             line = f"{line} {word}".strip()
     lines.append(line)
     return "\n".join(lines)
-
-
-def _years(values: Iterable[str]) -> str:
-    found = sorted({v.replace("-", "–") for v in values if v})
-    return ", ".join(found) or "year not given"
 
 
 def _png(fig: Figure) -> bytes:

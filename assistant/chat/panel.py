@@ -29,7 +29,7 @@ SOURCES_MIN, SOURCES_MAX, SOURCES_DEFAULT = 1, 10, 5
 
 @dataclass(frozen=True)
 class Widget:
-    """One input of the panel; ``kind`` is select, multiselect, date or slider."""
+    """One input of the panel; ``kind`` is select, multiselect, date, slider, text or switch."""
 
     kind: str
     id: str
@@ -44,10 +44,14 @@ class Widget:
 
 @dataclass(frozen=True)
 class Choice:
-    """What the panel asks for: the filters and the number of sources."""
+    """What the panel asks for: the filters, the number of sources, the home area and memory."""
 
     filters: Filters
     k: int = SOURCES_DEFAULT
+    #: The place used when the person named none and the chat remembers none ("" = the deployment's).
+    home_area: str = ""
+    #: Whether this chat keeps what the person says (place, background, goal) for later questions.
+    remember: bool = True
 
     def describe(self) -> str:
         """A short phrase naming the active limits, or "" when nothing is limited."""
@@ -61,7 +65,8 @@ class Choice:
         return "; ".join(parts)
 
 
-def widgets(profile: Profile) -> list[Widget]:
+def widgets(profile: Profile, *, home_area: str = "", remember: bool = True) -> list[Widget]:
+    """The panel; ``home_area`` and ``remember`` are the deployment's defaults (``Settings``)."""
     return [
         Widget("select", "jurisdiction", "Jurisdiction", "any", items={v: k for k, v in JURISDICTIONS.items()}),
         Widget(
@@ -83,15 +88,30 @@ def widgets(profile: Profile) -> list[Widget]:
             step=1,
             description="How many passages an answer may draw on.",
         ),
+        Widget(
+            "text",
+            "home_area",
+            "Home area",
+            home_area,
+            description='Used when you name no place, e.g. "Springfield, MA", "Worcester" or "Massachusetts".',
+        ),
+        Widget(
+            "switch",
+            "remember",
+            "Remember what I tell you in this chat",
+            remember,
+            description="Your place, background and goal, for later questions. Kept only in this chat.",
+        ),
     ]
 
 
-def initial_values(profile: Profile) -> dict:
-    return {w.id: w.initial for w in widgets(profile)}
+def initial_values(profile: Profile, *, home_area: str = "", remember: bool = True) -> dict:
+    return {w.id: w.initial for w in widgets(profile, home_area=home_area, remember=remember)}
 
 
-def read(values: Mapping | None, profile: Profile) -> Choice:
-    """The search a panel's ``values`` ask for; missing or malformed values take the defaults."""
+def read(values: Mapping | None, profile: Profile, *, home_area: str = "", remember: bool = True) -> Choice:
+    """The search a panel's ``values`` ask for; missing or malformed values take the defaults
+    (``home_area`` and ``remember`` are the deployment's)."""
     values = values or {}
     jurisdiction = values.get("jurisdiction")
     jurisdictions = (jurisdiction,) if jurisdiction in ("US", "MA") else ()
@@ -107,7 +127,28 @@ def read(values: Mapping | None, profile: Profile) -> Choice:
             since=parse_day(values.get("since")),
         ),
         k=_clamp_k(values.get("k")),
+        home_area=_place_text(values.get("home_area", home_area)),
+        remember=_switch(values.get("remember"), default=remember),
     )
+
+
+#: Longer than any place name BLS publishes; longer input is not a place.
+PLACE_MAX = 80
+
+
+def _place_text(value) -> str:
+    """The home area as typed, whitespace tidied; anything that is not text counts as empty."""
+    if not isinstance(value, str):
+        return ""
+    return " ".join(value.split())[:PLACE_MAX]
+
+
+def _switch(value, *, default: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return default
 
 
 def parse_day(value) -> date | None:

@@ -15,6 +15,7 @@ from assistant.retrieval.filters import Filters
 WHAT_CHANGED = "What changed this week"
 WEEKLY_DIGEST = "Weekly digest"
 COMPARE_CAREERS = "Compare careers"
+MAKE_PLAN = "Make a plan"
 UPDATES_TIMELINE = "Updates timeline"
 ADD_FEED = "Add feed"
 REFRESH_FEEDS = "Refresh feeds"
@@ -93,9 +94,11 @@ CAREER_GUIDE = Profile(
             "How can I pay for BMET training with the GI Bill, WIOA or an employer?",
             "/public/icons/wallet.svg",
         ),
+        Starter("Make me a plan", "Make me a plan", "/public/icons/route.svg"),
     ),
     commands=(
         Command(COMPARE_CAREERS, "Chart: median pay and projected growth of allied-health careers", "bar-chart-3"),
+        Command(MAKE_PLAN, "A step-by-step plan from what you told me, as a checklist to download", "list-checks"),
     ),
     defaults=Filters(doc_types=("career_pathway", "training_program", "reference")),
     default=True,

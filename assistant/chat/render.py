@@ -104,10 +104,15 @@ def render_answer(
     choice: Choice | None = None,
     notice: str = "",
     news: bool = False,
+    assumed: str = "",
+    notes: tuple[str, ...] = (),
 ) -> Rendered:
-    """The final message for ``answer``; ``notice`` is the guard's note (e.g. a shortened question)."""
+    """The final message for ``answer``; ``notice`` is the guard's note (e.g. a shortened question),
+    ``assumed`` the conversation's one-line summary, ``notes`` the chat's own remarks (settings)."""
     parts = [answer_prefix(notice) + markup.sanitize_stream(answer.text.strip())]
-    parts += [f"*{markup.escape_text(n)}*" for n in answer.notices]
+    parts += [f"*{markup.escape_text(n)}*" for n in (*answer.notices, *notes)]
+    if assumed:
+        parts.append(assumed_line(assumed))
     if answer.abstained or not answer.citations:
         parts.append(abstention_help(profile, choice))
         return Rendered(text="\n\n".join(parts))
@@ -115,6 +120,18 @@ def render_answer(
     parts.append(sources_block(answer.citations, newest_first=newest_first))
     cards = tuple(source_card(c) for c in sorted(answer.citations, key=lambda c: c.n))
     return Rendered(text="\n\n".join(parts), sources=cards)
+
+
+def assumed_line(summary: str) -> str:
+    """What the chat remembered, in one line the person can correct by just saying so."""
+    return f"*{markup.escape_text(summary)}*"
+
+
+def noted(summary: str) -> str:
+    """The reply to a message that only told us about the person ("I'm a veteran in Springfield")."""
+    return (f"Thanks, I'll keep that in mind for this chat. {assumed_line(summary)}\n\n"
+            "Ask me what the work pays near you, where to train or which certificate to aim for, "
+            "or say **Make me a plan** for a step-by-step checklist.")
 
 
 def abstention_help(profile: Profile, choice: Choice | None) -> str:

@@ -10,7 +10,6 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from assistant.chat.answering import Turns
 from assistant.chat.auth import Directory
@@ -50,12 +49,6 @@ class Runtime:
             directory=directory,
             files=LocalFileStore(chat.files_dir),
         )
-
-    @cached_property
-    def occupations(self):
-        from assistant.chat.charts import load_occupations
-
-        return load_occupations()
 
     def warm_up(self) -> threading.Thread:
         """Load the embedding model and open the index in the background, so the first question
