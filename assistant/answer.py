@@ -98,7 +98,7 @@ class Quote:
 
     p_index: int
     s_indices: tuple[int, ...]
-    text: str
+    text: str  # for a list, the sentence introducing it (or "")
     lines: tuple[str, ...] = ()  # set for a list: its items, shown one per line
 
 
@@ -164,12 +164,22 @@ class ExtractiveAnswerer:
         """The lead (of the asked kind when a good candidate is), then supporting sentences that
         read in order: the lead's document first, each document's sentences in their own order."""
         kind = quoting.question_kind(question)
-        best = scored[0].score
-        window = [c for c in scored if c.score >= self.lead_window * best]
-        quotable = [c for c in scored if c.score >= self.relative_floor * best]
+        # A short line (a name, "1 Armory Square") is quoted only as part of an address.
+        eligible = [c for c in scored if c.role != "short"
+                    or kind in ("address", "place") and quoting.is_address(_address_of(c, passages))] or list(scored)
+        best = eligible[0].score
+        window = [c for c in eligible if c.score >= self.lead_window * best]
+        quotable = [c for c in eligible if c.score >= self.relative_floor * best]
+
+        def fits(c: Candidate) -> bool:
+            if c.role == "short":
+                return True  # eligible only as an address asked for
+            if kind == "list" and _items_after(c, passages):
+                return True  # "AAMI offers three certifications:" followed by them
+            return quoting.fits(c.text, kind, question=question, role=c.role)
+
         # The asked-for kind among the very best; else among any worth quoting; else the best.
-        fitting = ([c for c in window if quoting.fits(c.text, kind, question=question, role=c.role)]
-                   or [c for c in quotable if quoting.fits(c.text, kind, question=question, role=c.role)] or window)
+        fitting = [c for c in window if fits(c)] or [c for c in quotable if fits(c)] or window
         lead = min(fitting, key=lambda c: quoting.lead_rank(c.text, question=question))  # min keeps score order
         first = self._expand(lead, kind, passages)
         support = self._support(scored, passages, limit=self.max_sentences - 1, taken=[first], best=best)
@@ -217,18 +227,21 @@ class ExtractiveAnswerer:
         return va is not None and vb is not None and float(va @ vb) > self.duplicate_similarity
 
     def _expand(self, lead: Candidate, kind: str | None, passages: Sequence[Passage]) -> Quote:
-        """The lead as quoted: a list item brings its list when a list or steps are asked for,
-        an address line brings the lines of its address."""
+        """The lead as quoted: a sentence introducing a list ("...:") brings the list, a list item
+        brings its list when a list or steps are asked for, an address line its address."""
         passage = passages[lead.p_index]
         roles, texts = _roles(passage), _readable(passage)
+        after = _items_after(lead, passages)
+        if after:
+            items = _lines_of(after[: self.max_items], roles, texts)
+            return Quote(lead.p_index, (lead.s_index, *after[: self.max_items]), lead.text, lines=tuple(items))
         if lead.role == "item" and kind in ("list", "steps"):
             block = _block(roles, lead.s_index, {"item"})[: self.max_items]
             items = _lines_of(block, roles, texts)
-            return Quote(lead.p_index, tuple(block), "; ".join(items), lines=tuple(items))
-        if kind in ("address", "place") and quoting.is_address(lead.text) and lead.role in ("short", "item"):
-            block = _block(roles, lead.s_index, {"short", "item"})
-            lines = _lines_of(block, roles, texts, raw=passage.sentences)
-            return Quote(lead.p_index, tuple(block), ", ".join(lines))
+            return Quote(lead.p_index, tuple(block), "", lines=tuple(items))
+        if lead.role == "short" and quoting.is_address(_address_of(lead, passages)):
+            block = _block(roles, lead.s_index, {"short"})
+            return Quote(lead.p_index, tuple(block), _address_of(lead, passages))
         return Quote(lead.p_index, (lead.s_index,), lead.text)
 
     def _data_quotes(self, passages: Sequence[Passage]) -> list[Quote]:
@@ -254,7 +267,8 @@ class ExtractiveAnswerer:
             first_hit.setdefault(key, passage.hit)
             cited.setdefault(key, []).append(quote.text)
             if quote.lines:
-                parts.append("\n" + "\n".join(f"- {line}" for line in quote.lines) + f" [{n}]\n")
+                items = "\n".join(f"- {line}" for line in quote.lines)
+                parts.append(f"{quote.text}\n{items} [{n}]\n" if quote.text else f"\n{items} [{n}]\n")
             else:
                 parts.append(f"{quote.text} [{n}]")
         text = " ".join(parts).replace("\n ", "\n").strip()
@@ -300,12 +314,31 @@ def _readable(passage: Passage) -> list[str]:
         text = quoting.clean(sentence)
         if where.role in ("heading", "rule"):
             text = ""
-        elif where.role == "short" and not quoting.is_address(text):
-            text = ""
         elif where.role == "prose" and len(text) < 25:
             text = ""
         out.append(text)
     return out
+
+
+def _items_after(c: Candidate, passages: Sequence[Passage]) -> list[int]:
+    """The list items a sentence ending in a colon introduces (on the lines right after it)."""
+    if not c.text.endswith(":") or c.role != "prose":
+        return []
+    roles = _roles(passages[c.p_index])
+    following = c.s_index + 1
+    if following >= len(roles) or roles[following].role != "item" or roles[following].line - c.line > 2:
+        return []
+    return _block(roles, following, {"item"})
+
+
+def _address_of(c: Candidate, passages: Sequence[Passage]) -> str:
+    """The run of short lines (name, street, city) around a short line, joined with commas."""
+    if c.role != "short":
+        return c.text
+    passage = passages[c.p_index]
+    roles = _roles(passage)
+    block = _block(roles, c.s_index, {c.role})
+    return ", ".join(_lines_of(block, roles, None, raw=passage.sentences))
 
 
 def _roles(passage: Passage) -> list[quoting.Line]:

@@ -1,0 +1,298 @@
+"""Answer quality of the extractive answerer: the lead answers what was asked, no fact twice,
+no source notes or URLs in what a person reads, lists and addresses quoted as such, official
+data first, and abstention judged on meaning rather than on a shared place name."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+import pytest
+
+from assistant import quoting
+from assistant.answer import ExtractiveAnswerer, Passage
+from assistant.config import Settings
+from assistant.retrieval.chunking import split_sentences
+from assistant.service import Service
+from assistant.types import Hit
+
+DIM = 256
+
+
+def embed(text: str) -> np.ndarray:
+    """Hashed bag of words: sentences sharing the question's words sit close to it."""
+    v = np.zeros(DIM, dtype=np.float32)
+    for word in re.findall(r"[a-z0-9$]+", text.lower()):
+        v[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM] += 1.0
+    return v / (np.linalg.norm(v) or 1.0)
+
+
+def passage(doc_id: str, text: str, *, position: int = 0, published: int = 0, title: str = "",
+            doc_type: str = "reference") -> Passage:
+    sentences = tuple(text[s:e] for s, e in split_sentences(text))
+    hit = Hit(chunk_id=f"{doc_id}:{position}", doc_id=doc_id, text=text, headings="",
+              metadata={"title": title or doc_id, "source": f"corpus/{doc_id}.md", "doc_type": doc_type,
+                        "published": published, "position": position, "url": f"https://example.org/{doc_id}"})
+    return Passage(hit=hit, sentences=sentences, vectors=np.stack([embed(s) for s in sentences]))
+
+
+def data_passage(doc_id: str, sentences: tuple[str, ...], *, title: str, source: str, url: str) -> Passage:
+    hit = Hit(chunk_id=doc_id, doc_id=doc_id, text=" ".join(sentences), headings="",
+              metadata={"title": title, "source": source, "url": url, "doc_type": "data", "published": 0},
+              score=1.0, distance=0.0)
+    return Passage(hit=hit, sentences=sentences, vectors=np.zeros((0, 384), dtype=np.float32))
+
+
+def ask(question: str, passages, **options):
+    return ExtractiveAnswerer(**options).answer(question, passages, query_vector=embed(question))
+
+
+def lead(answer) -> str:
+    return answer.text.split(" [")[0]
+
+
+# -- cleaning ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("The median pay was $62,630 in May 2024 (BLS OOH, May 2024 data, https://www.bls.gov/ooh/x.htm).",
+     "The median pay was $62,630 in May 2024."),
+    ("The exam cost $350 (24x7 Magazine, https://24x7mag.com/a/, 2015); current fees are not confirmed.",
+     "The exam cost $350; current fees are not confirmed."),
+    ("Median pay by industry was (https://www.bls.gov/ooh/x.htm):", "Median pay by industry was:"),
+    ("The academy opened in fall 2023 (East Hillsborough News, 2023-24).", "The academy opened in fall 2023."),
+    ("Apprentices earn wages (source: AAMI program page).", "Apprentices earn wages."),
+    ("Read [the AAMI page](https://www.aami.org/htm) before applying.", "Read the AAMI page before applying."),
+    ("It funds training (CRS report R47905, 2024; committee press release, 2023).", "It funds training."),
+    ("Rates are listed online https://www.mass.gov/rates.", "Rates are listed online."),
+    ("Apply at https://www.mass.gov/apply before June.", "Apply at mass.gov before June."),
+])
+def test_clean_leaves_out_only_source_notes_and_urls(raw, clean):
+    assert quoting.clean(raw) == clean
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Certified Respiratory Therapist (CRT) credential comes first.",
+    "The 2025-2026 session (the 194th General Court) ends in July.",
+    "Pay rose (after the 2023 contract, for senior staff) by 4%.",
+])
+def test_clean_keeps_parentheticals_that_say_something(sentence):
+    assert quoting.clean(sentence) == sentence
+
+
+# -- what is asked, what leads --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("how much do biomed techs make", "amount"),
+    ("Is the CBET exam hard and what does it cost?", "amount"),
+    ("When was H.R. 6655 introduced?", "date"),
+    ("who sponsored H.R. 6655", "person"),
+    ("Where can I train in Massachusetts?", "place"),
+    ("What is the address of Springfield Technical Community College?", "address"),
+    ("What is H.R. 6655?", "definition"),
+    ("which certifications can a BMET earn", "list"),
+    ("I'm a high school senior in Springfield, how do I become a BMET?", "steps"),
+])
+def test_question_kind(question, kind):
+    assert quoting.question_kind(question) == kind
+
+
+def test_a_pay_question_leads_with_the_figure_not_the_closest_wording():
+    text = ("Biomed techs who make repairs to hospital devices say the work pays off in respect. "
+            "The median annual pay for biomed techs was $62,630 in May 2024.")
+    answer = ask("how much do biomed techs make", [passage("pay", text)])
+    assert lead(answer) == "The median annual pay for biomed techs was $62,630 in May 2024."
+
+
+def test_a_pay_question_leads_with_the_median_before_the_range():
+    text = ("The lowest-paid 10% of biomed techs made less than $39,060 and the top 10% more than $99,290. "
+            "The median pay biomed techs make was $62,630.")
+    answer = ask("how much do biomed techs make", [passage("pay", text)])
+    assert lead(answer).startswith("The median pay")
+
+
+def test_a_what_is_question_leads_with_the_sentence_that_says_what_it_is():
+    text = ("ISO technicians and ISO contracts are common in what biomeds call the ISO world. "
+            "An independent service organization (ISO) repairs equipment from many manufacturers.")
+    answer = ask("what is an ISO", [passage("iso", text)])
+    assert lead(answer) == "An independent service organization (ISO) repairs equipment from many manufacturers."
+
+
+def test_the_lead_is_the_best_sentence_when_none_of_the_asked_kind_is_worth_quoting():
+    text = "CBET stands for Certified Biomedical Equipment Technician and AAMI awards it after an exam."
+    answer = ask("how much does the CBET exam cost", [passage("cbet", text)])
+    assert lead(answer) == text
+
+
+def test_supporting_sentences_read_in_document_order_documents_in_rank_order():
+    first = passage("a", "BMETs repair infusion pumps. BMETs test defibrillators for safety. "
+                         "BMETs keep repair records for pumps and defibrillators.")
+    second = passage("b", "Some BMETs repair imaging systems, pumps and defibrillators.")
+    answer = ask("what do BMETs repair: pumps or defibrillators", [first, second], min_sentences=4)
+    quotes = [q.strip() for q in re.split(r"\[\d\]", answer.text) if q.strip()]
+    from_a = [q for q in quotes[1:] if q in first.sentences]
+    assert from_a == [s for s in first.sentences if s in from_a]  # a's sentences in a's order
+    assert quotes[-1] == second.sentences[0]  # the lower-ranked document comes last
+    assert [c.doc_id for c in answer.citations] == ["a", "b"]
+
+
+# -- no fact twice --------------------------------------------------------------------------------
+
+def test_the_same_figure_from_two_documents_is_stated_once_from_the_higher_ranked():
+    cert = passage("cbet", "In 2015 the CBET exam cost about $350 in total, with a $100 registration fee. "
+                           "The CBET exam has 165 questions.")
+    aid = passage("aid", "In 2015 the CBET exam cost about $350, including a $100 registration fee, so budget for it.")
+    answer = ask("what does the CBET exam cost in total", [cert, aid])
+    assert answer.text.count("$350") == 1
+    assert [c.doc_id for c in answer.citations] == ["cbet"]
+
+
+def test_a_figure_restated_in_one_document_is_credited_to_its_first_statement():
+    text = ("An apprenticeable occupation requires at least 2,000 hours of on-the-job learning. "
+            "The 2,000-hour minimum of the rule works out to about one year of full-time on-the-job hours.")
+    answer = ask("minimum on-the-job hours rule", [passage("rule", text)])
+    assert answer.text.count("2,000") == 1
+    assert "at least 2,000 hours" in lead(answer)
+
+
+def test_of_two_supporting_sentences_saying_the_same_the_newer_one_is_kept():
+    top = passage("top", "The hospital vacancy rate for technicians was 20%.")
+    old = passage("old", "Hospital vacancy data for technicians showed a 14% vacancy rate.", published=20200101)
+    new = passage("new", "Hospital vacancy data for technicians show a 14% vacancy rate now.", published=20250101)
+    answer = ask("hospital vacancy rate for technicians", [top, old, new], min_sentences=3)
+    assert lead(answer) == top.sentences[0]
+    assert answer.text.count("14%") == 1
+    assert "new" in [c.doc_id for c in answer.citations] and "old" not in [c.doc_id for c in answer.citations]
+
+
+# -- what a person reads ---------------------------------------------------------------------------
+
+def test_answer_text_and_snippets_carry_no_urls_or_source_notes():
+    text = ("The median annual pay for BMETs was $62,630 in May 2024 (BLS OOH, May 2024 data, "
+            "https://www.bls.gov/ooh/x.htm). Hospitals paid BMETs a median of $74,560 (https://www.bls.gov/ooh/y.htm).")
+    answer = ask("median annual pay for BMETs", [passage("pay", text)])
+    for shown in (answer.text, *(c.snippet for c in answer.citations)):
+        assert "http" not in shown and "BLS OOH" not in shown
+    assert "The median annual pay for BMETs was $62,630 in May 2024." in answer.text
+    assert answer.citations[0].url == "https://example.org/pay"  # the source stays in the citation
+
+
+def test_an_address_question_gets_the_address_lines():
+    text = ("Springfield Technical Community College\n1 Armory Square\nSpringfield, MA 01105\n\n"
+            "Springfield Technical Community College runs a biomedical engineering technology program.")
+    answer = ask("What is the address of Springfield Technical Community College?", [passage("stcc", text)])
+    assert lead(answer) == "Springfield Technical Community College, 1 Armory Square, Springfield, MA 01105"
+
+
+def test_a_list_question_gets_the_items_together_in_order():
+    text = ("AAMI offers three certifications to BMETs:\n"
+            "- CABT, for people new to the field\n- CBET, for working technicians\n"
+            "- CRES, for radiology equipment specialists\n\nCertification is voluntary for BMETs.")
+    answer = ask("which certifications does AAMI offer BMETs", [passage("certs", text)])
+    assert "- CABT, for people new to the field\n- CBET, for working technicians\n" \
+           "- CRES, for radiology equipment specialists [1]" in answer.text
+
+
+def test_a_table_row_is_quoted_as_a_row_with_its_column_names():
+    text = ("| Occupation | Median pay | Source |\n|---|---|---|\n"
+            "| Respiratory therapist | $80,450 | https://www.bls.gov/ooh/rt.htm |\n"
+            "| MRI technologist | $88,180 | https://www.bls.gov/ooh/mri.htm |")
+    answer = ask("MRI technologist median pay", [passage("table", text)])
+    assert lead(answer) == "MRI technologist: Median pay: $88,180."
+    assert "|" not in answer.text and "http" not in answer.text
+
+
+# -- official data first ---------------------------------------------------------------------------
+
+MA = data_passage("oews-ma-49-9062", ("In Massachusetts, medical equipment repairers earned a median of $78,230 "
+                                     "a year in May 2024.", "The middle half earned $61,000 to $95,000."),
+                  title="Medical equipment repairers, Massachusetts", source="BLS OEWS May 2024, Massachusetts",
+                  url="https://www.bls.gov/oes/")
+US = data_passage("oews-us-49-9062", ("Nationally the median was $62,630.",), title="Medical equipment repairers, US",
+                  source="BLS OEWS May 2024, national", url="https://www.bls.gov/oes/national")
+
+
+def test_data_facts_come_first_in_order_each_its_own_citation():
+    doc = passage("pay", "BMETs in Massachusetts hospitals earn more than the national median of $62,630. "
+                         "Biomed techs in Massachusetts make more with a CBET certification.")
+    answer = ask("how much do biomed techs make in Massachusetts", [doc, MA, US])
+    assert answer.text.startswith(f"{MA.sentences[0]} [1] {MA.sentences[1]} [1] {US.sentences[0]} [2]")
+    assert answer.text.count("$62,630") == 1  # the document's sentence repeating it is left out
+    first, second, third = answer.citations
+    assert (first.doc_type, first.title, first.source, first.url, first.doc_id) == (
+        "data", MA.hit.metadata["title"], MA.hit.metadata["source"], MA.hit.metadata["url"], MA.hit.doc_id)
+    assert (second.doc_type, second.doc_id) == ("data", US.hit.doc_id)
+    assert third.doc_id == "pay" and "CBET" in answer.text
+
+
+def test_at_most_four_facts_per_data_passage_and_two_document_sentences():
+    many = data_passage("facts", tuple(f"Fact number {i} is {i}0%." for i in range(1, 7)),
+                        title="t", source="s", url="u")
+    doc = passage("doc", "Fact sentences about percent. Another sentence about facts and percent. "
+                         "A third one on facts.")
+    answer = ask("facts percent", [many, doc])
+    assert "Fact number 4" in answer.text and "Fact number 5" not in answer.text
+    assert len([c for c in answer.citations if c.doc_id == "doc"]) == 1
+    assert len(re.findall(r"\[2\]", answer.text)) <= 2
+
+
+def test_a_data_passage_is_never_declined():
+    off = passage("off", "Lasagna needs eight layers of pasta and sauce.")
+    answer = ask("how much do biomed techs make in Massachusetts", [MA, off], min_score=0.99)
+    assert not answer.abstained and answer.text.startswith(MA.sentences[0])
+
+
+# -- abstention on meaning --------------------------------------------------------------------------
+
+BOARD = ("MassHire Hampden County Workforce Board is the WIOA local board for Springfield and Holyoke. "
+         "It funds training for dislocated workers.")
+
+
+def test_a_shared_place_name_is_not_a_topical_match():
+    assert not quoting.topical_match("What's the best pizza place in Springfield?", BOARD)
+    names = quoting.name_terms(["springfield", "training"], question="pizza in Springfield", text=BOARD)
+    assert names == {"springfield"}
+
+
+def test_a_content_word_beside_the_place_name_is_a_topical_match():
+    assert quoting.topical_match("who funds training in Springfield", BOARD)
+    assert quoting.topical_match("WIOA board for holyoke?", BOARD)  # acronyms are topics, not names
+
+
+# -- end to end with the real model ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def user_index(tmp_path_factory):
+    """A user's own documents, indexed with the packaged model."""
+    root = tmp_path_factory.mktemp("answers")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "coop.md").write_text(
+        "---\ntitle: Pioneer Valley Biomed Co-op handbook\n---\n\n# Pioneer Valley Biomed Co-op handbook\n\n"
+        "## Pay\n\nThe co-op pays first-year apprentices $21.40 an hour while they train "
+        "(co-op handbook, 2025, https://example.org/coop/handbook).\n"
+        "Second-year apprentices are paid $24.10 an hour once they pass the CABT.\n\n"
+        "## Office\n\nPioneer Valley Biomed Co-op\n77 Mill Street\nHolyoke, MA 01040\n", encoding="utf-8")
+    (docs / "board.md").write_text(
+        "---\ntitle: MassHire Hampden County\n---\n\n# MassHire Hampden County\n\n" + BOARD + "\n", encoding="utf-8")
+    service = Service(Settings(data_dir=root / "data"))
+    report = service.ingest([str(docs)])
+    assert not report.failed, report.failed
+    yield service
+    service.close()
+
+
+def test_a_question_the_users_document_answers_in_other_words_is_answered(user_index):
+    answer = user_index.ask("What hourly wage do co-op apprentices get in their first year?")
+    assert not answer.abstained
+    assert "$21.40 an hour" in answer.text and "http" not in answer.text
+
+
+def test_an_off_topic_question_naming_a_known_place_is_declined(user_index):
+    for question in ("What's the best pizza place in Springfield?", "good hiking trails near Holyoke"):
+        assert user_index.ask(question).abstained, question
+
+
+def test_an_address_question_gets_the_address_end_to_end(user_index):
+    answer = user_index.ask("What is the address of the Pioneer Valley Biomed Co-op office?")
+    assert "77 Mill Street, Holyoke, MA 01040" in answer.text
