@@ -206,7 +206,7 @@ class Service:
 
         if not data.facts:
             return passages
-        return [fact_passage(f) for f in data.facts] + list(passages)
+        return [fact_passage(f) for f in data.facts] + _about(passages, data.occupation_terms)
 
     @staticmethod
     def _framed(answer: Answer, data) -> Answer:
@@ -399,3 +399,24 @@ def _local_first(passages: list, state: str | None) -> list:
         return 0 if jurisdiction == state else 1 if jurisdiction in ("US", "") else 2
 
     return sorted(passages, key=place_rank)
+
+
+def _about(passages: list, terms: Sequence[str]) -> list:
+    """Only the sentences that name the occupation the facts are about (a data answer's support).
+
+    Beside "BMETs in Massachusetts earn a median of $78,230", a passage's sentence about
+    radiologic technologists' pay would read as if it were about BMETs.
+    """
+    from assistant.answer import Passage
+    from assistant.occupations.resolve import normalize
+
+    if not terms:
+        return list(passages)
+    kept = []
+    for passage in passages:
+        keep = [i for i, s in enumerate(passage.sentences) if any(t in f" {normalize(s)} " for t in terms)]
+        if keep:
+            vectors = passage.vectors[keep] if passage.vectors.size else passage.vectors
+            kept.append(Passage(hit=passage.hit, sentences=tuple(passage.sentences[i] for i in keep),
+                                vectors=vectors))
+    return kept

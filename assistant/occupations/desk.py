@@ -32,6 +32,8 @@ class DataAnswer:
     notes: tuple[str, ...] = ()
     #: The state the question is about (named, else the home area's), for local-first passages.
     state: str | None = None
+    #: Normalized words that name the facts' occupations (" bmet ", " medical equipment repairer ").
+    occupation_terms: tuple[str, ...] = ()
 
 
 class DataDesk:
@@ -92,7 +94,8 @@ class DataDesk:
                          f"nation.")
         local = [p for p in res.places if not p.is_nation] or ([home] if home is not None else [])
         state = local[0].state if local else None
-        return DataAnswer(res, facts, tuple(lead), tuple(notes) if facts else (), state)
+        terms = resolver.terms_for([o.soc for o in res.occupations]) if facts else ()
+        return DataAnswer(res, facts, tuple(lead), tuple(notes) if facts else (), state, terms)
 
 
 def fact_passage(fact: Fact) -> Passage:

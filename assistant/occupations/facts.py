@@ -83,13 +83,16 @@ class FactBuilder:
         facts: list[Fact] = []
         if "compare" in asks and len(res.occupations) > 1:
             area = places[0] if places else self.national
-            facts += [f for f in (self.wages_fact(o, area) for o in res.occupations[:3]) if f]
+            facts += [f for f in (self.wages_fact(o, area, show=_shown(asks, context=True))
+                                  for o in res.occupations[:3]) if f]
         elif "compare" in asks and len(places) > 1:
-            facts += [f for f in (self.wages_fact(occupation, a) for a in places[:4]) if f]
+            facts += [f for f in (self.wages_fact(occupation, a, show=_shown(asks, context=True))
+                                  for a in places[:4]) if f]
         else:
             if asks & {"pay", "employment"}:
-                for area in places:
-                    fact = self.wages_fact(occupation, area, employment_first="employment" in asks and "pay" not in asks)
+                for n, area in enumerate(places):
+                    # The first place gets the full picture; the nation beside it is context.
+                    fact = self.wages_fact(occupation, area, show=_shown(asks, context=n > 0))
                     if fact:
                         facts.append(fact)
             if asks & {"growth", "openings"}:
@@ -113,7 +116,9 @@ class FactBuilder:
 
     # -- OEWS ----------------------------------------------------------------------------------
 
-    def wages_fact(self, occupation: Occupation, area: Area | None, *, employment_first: bool = False) -> Fact | None:
+    def wages_fact(self, occupation: Occupation, area: Area | None, *,
+                   show: tuple[str, ...] = ("pay", "range", "jobs")) -> Fact | None:
+        """OEWS figures for one place; ``show`` names the sentences, in order (pay, range, jobs)."""
         if area is None:
             return None
         wages = self.lookup.wages(area.code, occupation.soc)
@@ -128,10 +133,13 @@ class FactBuilder:
             return Fact(doc_id, f"{occupation.title}, {area.title}", source, oews_url(area, occupation.soc),
                         (sentence,), {"area": area.title, "released": False})
         plain = _plural_noun(occupation)
-        pay = _pay_sentence(wages, who=plain if employment_first else who, where=where, release=release)
-        spread = _range_sentence(wages)
-        jobs = _employment_sentence(wages, who=who if employment_first else plain, where=where, release=release)
-        sentences = [jobs, pay, spread] if employment_first else [pay, spread, jobs]
+        render = {
+            "pay": lambda first: _pay_sentence(wages, who=who if first else plain, where=where, release=release),
+            "range": lambda first: _range_sentence(wages),
+            "jobs": lambda first: _employment_sentence(wages, who=who if first else plain, where=where,
+                                                       release=release),
+        }
+        sentences = [render[name](n == 0) for n, name in enumerate(show)]
         data = {"area": area.title, "area_code": area.code, "soc": occupation.soc, "title": occupation.title,
                 "annual_median": wages.annual.get("median"), "hourly_median": wages.hourly.get("median"),
                 "annual_pct25": wages.annual.get("pct25"), "annual_pct75": wages.annual.get("pct75"),
@@ -231,6 +239,16 @@ class FactBuilder:
 
 
 # -- sentences ----------------------------------------------------------------------------------
+
+def _shown(asks: frozenset[str], *, context: bool) -> tuple[str, ...]:
+    """Which OEWS sentences answer ``asks``: all of it for the place asked about, less for context."""
+    pay, jobs = "pay" in asks or "compare" in asks, "employment" in asks
+    if pay and jobs:
+        return ("pay", "jobs") if context else ("pay", "range", "jobs")
+    if jobs:
+        return ("jobs",) if context else ("jobs", "pay")
+    return ("pay",) if context else ("pay", "range")
+
 
 def _tidy(sentence: str) -> str:
     """Commas around an explained noun meet other punctuation: ",," / ",." / ",:"."""

@@ -282,6 +282,12 @@ class Resolver:
             i += 1
         return tuple(found), tuple(alternatives)
 
+    def terms_for(self, socs: Iterable[str]) -> tuple[str, ...]:
+        """Padded normalized names of occupations (titles, aliases, short titles) for text matching."""
+        wanted = set(socs)
+        return tuple(f" {phrase} " for phrase, bucket in self.vocab.titles.items()
+                     if len(phrase) >= 3 and any(soc in wanted and strength >= 2 for soc, strength in bucket.items()))
+
     def title(self, soc: str) -> str:
         return self.vocab.soc_titles.get(soc, soc)
 
