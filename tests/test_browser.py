@@ -166,14 +166,71 @@ def test_compare_careers_chart_renders(page):
     image = page.locator(f"{ANSWER} img").last
     image.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 800", arg=image.element_handle())
+    wait_for_text(page, "Medical Equipment Repairers (BMETs)")
     answer = page.locator(ANSWER).last.inner_text()
-    assert (
-        "Bureau of Labor Statistics" in answer
-        and "Medical equipment repairers" in answer
-        and "$62,630 (2024)" in answer
-    )
+    # drawn from the imported data: Massachusetts (the home area's state) and the releases named
+    assert "OEWS May 2025 median annual pay, Massachusetts" in answer and "Employment Projections 2024–34" in answer
+    assert re.search(r"Medical Equipment Repairers \(BMETs\)\s+\$78,230\s+\+12\.9%", answer), answer
     image.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "04-compare-careers-chart.png")
+
+
+def wait_for_text(page, text: str) -> None:
+    """Until the last answer shows ``text`` (inline elements load after their message)."""
+    page.wait_for_function(
+        """([sel, text]) => {
+            const all = document.querySelectorAll(sel);
+            return all.length > 0 && all[all.length - 1].innerText.includes(text);
+        }""",
+        arg=[ANSWER, text],
+    )
+
+
+def test_occupation_card_for_a_pay_question(page):
+    answer = ask(page, "How much do BMETs make in Massachusetts?")
+    assert "$78,230" in answer and "Sources" in answer
+    wait_for_text(page, "Related jobs")
+    card = page.locator(ANSWER).last.inner_text()
+    assert "$78,230 a year ($37.61/hr) in Massachusetts; $61,660 a year ($29.64/hr) nationally" in card
+    assert "$62,930 to $92,510 in Massachusetts" in card
+    assert "BLS OEWS May 2025" in card and "Employment Projections 2024-34" in card
+    assert "Typical entry education: Associate's degree" in card
+    assert "This product includes information from O*NET 30.1 Database" in card
+    page.get_by_text("Median pay").first.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "11-occupation-card.png", full_page=False)
+
+
+def test_occupation_card_fits_a_phone(browser, site):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(site.url)
+    page.wait_for_selector("#chat-input")
+    ask(page, "How much do BMETs make in Massachusetts?")
+    wait_for_text(page, "Related jobs")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    page.get_by_text("Median pay").first.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "12-occupation-card-phone.png")
+    context.close()
+
+
+def test_three_turns_end_in_a_plan(page):
+    first = ask(page, "I'm an Army veteran in Springfield, MA")
+    assert "Assuming: veteran; in Springfield, MA." in first
+    second = ask(page, "I want to be a BMET")
+    assert "aiming for medical equipment repairers" in second
+    page.locator("#message-composer button", has_text="Make a plan").click()
+    page.click("#chat-submit")
+    wait_for_text(page, "Your plan: BMET")
+    wait_for_text(page, "Download it as a checklist")
+    plan = page.locator(ANSWER).last
+    boxes = plan.locator("input[type=checkbox]")
+    assert 4 <= boxes.count() <= 8 and boxes.first.is_visible()
+    text = plan.inner_text()
+    assert "Step 1. Start from your service" in text and "Springfield, MA" in text and "Sources" in text
+    assert plan.locator("a", has_text="bmet-plan.md").count() + plan.locator("text=bmet-plan.md").count() >= 1
+    plan.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "13-three-turns-plan.png", full_page=False)
 
 
 def test_markup_in_a_question_is_shown_as_text(page):

@@ -80,7 +80,8 @@ def policy_rss(now: datetime) -> bytes:
 
 
 def build_fixture(data_dir: Path) -> Path:
-    """Ingest the corpus files and the fixture feed into ``data_dir`` (about 15 s, model load included)."""
+    """Ingest the corpus files, the shipped labour-market extract (corpus/data) and the fixture feed
+    into ``data_dir`` (about 25 s, model load included)."""
     from feedserver import FeedServer
 
     from assistant.config import Settings
@@ -95,6 +96,9 @@ def build_fixture(data_dir: Path) -> Path:
     try:
         report = service.ingest([str(ROOT / f) for f in CORPUS_FILES])
         assert not report.failed, report.failed
+        from assistant.occupations.extract import load_extract
+
+        assert load_extract(service.db, ROOT / "corpus" / "data"), "the shipped data extract did not load"
         now = datetime.now(UTC)
         with FeedServer() as server:
             url = server.feed("/policy.xml", policy_rss(now))
@@ -136,6 +140,8 @@ class RunningApp:
             "ASSISTANT_STAFF_USERS_FILE": str(users_file),
             "HF_HUB_OFFLINE": "1",
             "CHAINLIT_AUTH_SECRET": "test-secret-" + "x" * 40,
+            # The deployment's home area, as a workforce board in western Massachusetts would set it.
+            "ASSISTANT_HOME_AREA": "Springfield, MA",
             **(extra_env or {}),
         }
         self.log_path = log_path

@@ -2,8 +2,8 @@
 
 Shown under an answer whose sources include OEWS figures (citation ``doc_id`` ``oews:AREA:SOC``),
 for that occupation and the answer's local place. Every block names its release, and the O*NET
-credit line follows whenever O*NET content is shown. The card is Markdown with a two-column
-table at most, so it stays readable on a phone; figures BLS did not release say so.
+credit line follows whenever O*NET content is shown. The card is short Markdown lists, no
+tables, so it reads on a phone as well as on a desk; figures BLS did not release say so.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def occupation_card(desk, citations: Sequence[Citation]) -> OccupationCard | Non
     if here is None and nation is None:
         return None
     title = (here or nation).occ_title
-    lines = [f"**{markup.escape_text(title)}** (SOC {soc})", ""]
-    lines += _pay_table(local.title if local else "", here, nation)
+    lines = [f"SOC {soc}, the official occupation these figures are for.", ""]
+    lines += _pay_lines(local.title if local else "", here, nation)
     lines += ["", f"*Pay: BLS OEWS {markup.escape_text(oews)}.*"]
     lines += _outlook(lookup, soc, releases.get("projections", ""))
     onet = _onet(lookup, soc, releases.get("onet", "O*NET"))
@@ -72,15 +72,17 @@ def occupation_card(desk, citations: Sequence[Citation]) -> OccupationCard | Non
     return OccupationCard(soc=soc, title=title, place=place, name=name, content="\n".join(lines))
 
 
-def _pay_table(place: str, here: Wages | None, nation: Wages | None) -> list[str]:
-    columns = [(place, here)] if place else []
-    columns.append(("United States", nation))
-    header = "| | " + " | ".join(markup.escape_text(name) for name, _ in columns) + " |"
-    rows = [header, "| --- |" + " ---: |" * len(columns)]
-    rows.append("| Median pay | " + " | ".join(_median(w) for _, w in columns) + " |")
-    rows.append("| Middle half | " + " | ".join(_middle(w) for _, w in columns) + " |")
-    rows.append("| People employed | " + " | ".join(_employed(w) for _, w in columns) + " |")
-    return rows
+def _pay_lines(place: str, here: Wages | None, nation: Wages | None) -> list[str]:
+    """Pay here beside the nation, one figure a line: a list wraps on a phone where a table squeezes."""
+    def both(render) -> str:
+        local = f"{render(here)} in {markup.escape_text(place)}; " if place else ""
+        return f"{local}{render(nation)} nationally"
+
+    return [
+        f"- **Median pay:** {both(_median)}",
+        f"- **Middle half earned:** {both(_middle)}",
+        f"- **People employed:** {both(_employed)}",
+    ]
 
 
 def _money(w: Wages, column: str, value: float | None) -> str | None:
@@ -119,17 +121,16 @@ def _outlook(lookup, soc: str, release: str) -> list[str]:
     p = lookup.projection(soc)
     if p is None:
         return []
-    lines = [""]
     if p.pct_change is not None:
         average = lookup.average_growth()
         versus = f" (all occupations: {average:+.1f}%)" if average is not None else ""
-        growth = f"{p.pct_change:+.1f}% from 2024 to 2034{versus}"
+        growth = f"{p.pct_change:+.1f}% nationally{versus}"
     else:
         growth = "not projected"
     openings = f"about {p.openings:,.0f} a year nationally" if p.openings else "not projected"
-    lines.append(f"**Growth:** {growth}. **Openings:** {openings}.")
+    lines = ["", f"- **Growth, 2024 to 2034:** {growth}", f"- **Openings:** {openings}"]
     if p.entry_education:
-        lines += ["", f"**Typical entry education:** {markup.escape_text(p.entry_education)}."]
+        lines.append(f"- **Typical entry education:** {markup.escape_text(p.entry_education)}")
     lines += ["", f"*Outlook and education: BLS Employment Projections {markup.escape_text(release)}.*"]
     return lines
 
