@@ -223,6 +223,8 @@ class ExtractiveAnswerer:
             return True
         if any(quoting.same_claim(a.text, line) for line in (b.lines or (b.text,))):
             return True
+        if quoting.figures(a.text) and quoting.figures(b.text):
+            return False  # alike in wording, different in figures: two facts (same_claim decided)
         va, vb = _vector(passages[a.p_index], a.s_indices[0]), _vector(passages[b.p_index], b.s_indices[0])
         return va is not None and vb is not None and float(va @ vb) > self.duplicate_similarity
 
@@ -277,8 +279,9 @@ class ExtractiveAnswerer:
 
 
 def _credit_first_statements(candidates: list[Candidate], passages: Sequence[Passage]) -> list[Candidate]:
-    """Within one document, a figure stated again ("the 2,000-hour minimum works out to ...") is
-    credited to the sentence that first states it: that one keeps the better of the two scores."""
+    """Within one document, a sentence that only restates figures stated before it ("the 2,000-hour
+    minimum works out to ...") is credited to the sentence that first states them: that one keeps
+    the better of the two scores. A sentence adding a figure of its own stays."""
     def reading(c: Candidate):
         hit = passages[c.p_index].hit
         return hit.doc_id, _position(hit), c.s_index
@@ -287,7 +290,9 @@ def _credit_first_statements(candidates: list[Candidate], passages: Sequence[Pas
     first_of: dict[tuple[str, str], int] = {}
     for c in sorted(candidates, key=reading):
         doc_id = passages[c.p_index].hit.doc_id
-        earlier = next((first_of[(doc_id, f)] for f in quoting.figures(c.text) if (doc_id, f) in first_of), None)
+        stated = quoting.figures(c.text)
+        earlier = next((first_of[(doc_id, f)] for f in stated), None) if all(
+            (doc_id, f) in first_of for f in stated) else None
         if earlier is None:
             for f in quoting.figures(c.text):
                 first_of[(doc_id, f)] = len(kept)

@@ -20,7 +20,9 @@ _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.|/|#)[^)\s]*\)")
 _PAREN = re.compile(r"\s*\(([^()]*)\)")
 _DOMAIN = re.compile(r"\b[\w-]+\.(?:com|org|gov|net|edu|io|us)\b", re.I)
 _SOURCE_LEAD = re.compile(r"^\s*(?:sources?|via|see|per|data|as (?:summarized|reported) by)\b\s*:?", re.I)
-_SAME = re.compile(r"(?:the\s+)?same (?:sources?|bill text|report|page|article)(?:,.*)?|ibid\.?", re.I)
+_SAME = re.compile(
+    r"(?:the\s+)?same (?:sources?|bill text|report|page|article)(?:,.*)?|ibid\.?|(?:secondary|primary) sources?"
+    r"|(?:19|20)\d\d(?:-\d\d)? (?:data|edition|projections)", re.I)
 _REPORTED = re.compile(r"\b(?:summar(?:ized|ies)|reported by|press release|news|report|blog|magazine|catalog)\b", re.I)
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
           r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -304,8 +306,11 @@ def words(sentence: str) -> set[str]:
 def same_claim(a: str, b: str) -> bool:
     """Whether two cleaned sentences state the same fact: a figure in common (a reader takes
     "$350" twice as the same fact said twice), or mostly the same words."""
-    if figures(a) & figures(b):
+    fa, fb = figures(a), figures(b)
+    if fa & fb:
         return True
+    if fa and fb:  # "41,400 jobs in 2008" and "37,900 jobs in 2010": alike in words, not in fact
+        return False
     wa, wb = words(a), words(b)
     return len(wa & wb) / max(1, min(len(wa), len(wb))) >= 0.8
 
