@@ -211,7 +211,7 @@ def _flat(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9$%]+", text.lower()))
 
 
-_MONEY = re.compile(r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|[kmb])\b)?", re.I)
+_MONEY = re.compile(r"\$\s?(\d+(?:,\d{3})*(?:\.\d+)?)(?:\s?(?:million|billion|thousand|[kmb])\b)?", re.I)
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|percent\b)")
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?!\d)|(?<![\w.$])\d+(?:\.\d+)?(?![\d%])")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -293,7 +293,7 @@ def defines(sentence: str, subject: str) -> bool:
 
 def figures(sentence: str) -> set[str]:
     """The salient figures ``sentence`` states: money, percentages and counts (not bare years)."""
-    found = {m.group(0).replace(" ", "").lower() for m in _MONEY.finditer(sentence)}
+    found = {"$" + m.group(1) for m in _MONEY.finditer(sentence)}  # "$88,180," and "$88,180" alike
     found |= {re.sub(r"\s?percent", "%", m.group(0)).replace(" ", "") for m in _PERCENT.finditer(sentence)}
     found |= {n for n in re.findall(r"(?<![\w.$])\d{1,3}(?:,\d{3})+(?!\d)", sentence)}
     return found

@@ -149,6 +149,13 @@ def test_the_same_figure_from_two_documents_is_stated_once_from_the_higher_ranke
     assert [c.doc_id for c in answer.citations] == ["cbet"]
 
 
+def test_a_figure_followed_by_a_comma_is_the_same_figure():
+    pay = passage("pay", "The median annual pay for MRI technologists was $88,180 in May 2024.")
+    compare = passage("compare", "MRI technologists had the highest median pay at $88,180, but many start as radiographers.")
+    answer = ask("MRI technologists median pay", [pay, compare], min_sentences=2)
+    assert answer.text.count("$88,180") == 1
+
+
 def test_a_figure_restated_in_one_document_is_credited_to_its_first_statement():
     text = ("An apprenticeable occupation requires at least 2,000 hours of on-the-job learning. "
             "The 2,000-hour minimum of the rule works out to about one year of full-time on-the-job hours.")
