@@ -151,7 +151,8 @@ def test_the_same_figure_from_two_documents_is_stated_once_from_the_higher_ranke
 
 def test_a_figure_followed_by_a_comma_is_the_same_figure():
     pay = passage("pay", "The median annual pay for MRI technologists was $88,180 in May 2024.")
-    compare = passage("compare", "MRI technologists had the highest median pay at $88,180, but many start as radiographers.")
+    compare = passage("compare", "MRI technologists had the highest median pay at $88,180, "
+                                 "but many start as radiographers.")
     answer = ask("MRI technologists median pay", [pay, compare], min_sentences=2)
     assert answer.text.count("$88,180") == 1
 
