@@ -160,9 +160,11 @@ _KINDS = (
     ("amount", re.compile(
         r"\bhow (much|many|long|fast|big)\b|\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|cost|costs|"
         r"fee|fees|price|percent|percentage|share|rate|number|numbers|count|demand|growth|grow|outlook|funding|"
-        r"openings|vacancy|vacancies)\b", re.I)),
+        r"openings)\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhat (year|date|day)\b|\b(deadline|effective date|since when)\b", re.I)),
-    ("person", re.compile(r"^\s*who\b|\bwho (is|are|was|chairs|sponsored|introduced|runs|leads)\b", re.I)),
+    # "who sponsored it" asks for a name; "who qualifies" asks for a description.
+    ("person", re.compile(
+        r"\bwho (is|are|was|were|chairs|sponsored|introduced|runs|leads|heads|signed|wrote)\b", re.I)),
     ("place", re.compile(r"^\s*where\b|\bwhere (can|do|is|are|should)\b|\bnear (me|here)\b", re.I)),
     ("definition", re.compile(
         r"^\s*(what|who)('s| is| are| was| were| does .+ (mean|stand for))\b|\bdefin|\bmeaning of\b", re.I)),
