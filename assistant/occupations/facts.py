@@ -18,8 +18,8 @@ ONET_CREDIT = ("This product includes information from O*NET 30.1 Database by th
 EP_URL = "https://www.bls.gov/emp/tables/occupational-projections-and-characteristics.htm"
 CIP_URL = "https://nces.ed.gov/ipeds/cipcode/resources.aspx?y=56"
 #: Asks that data can answer; anything else is left to the documents.
-DATA_ASKS = frozenset({"pay", "employment", "growth", "openings", "education", "tasks", "titles", "tools",
-                       "related", "programs", "compare"})
+DATA_ASKS = frozenset({"pay", "spread", "range", "employment", "growth", "openings", "education", "tasks", "titles",
+                       "tools", "software", "related", "programs", "compare"})
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class FactBuilder:
                 facts += [f for f in (self.projection_fact(occupation, openings_first="growth" not in asks),) if f]
             if "education" in asks:
                 facts += [f for f in (self.education_fact(occupation),) if f]
-            if asks & {"tasks", "titles", "tools", "related"}:
+            if asks & {"tasks", "titles", "tools", "software", "related"}:
                 facts += [f for f in (self.onet_fact(occupation, asks),) if f]
             if "programs" in asks:
                 facts += [f for f in (self.programs_fact(occupation),) if f]
@@ -136,6 +136,7 @@ class FactBuilder:
         render = {
             "pay": lambda first: _pay_sentence(wages, who=who if first else plain, where=where, release=release),
             "range": lambda first: _range_sentence(wages),
+            "tails": lambda first: _tails_sentence(wages),
             "jobs": lambda first: _employment_sentence(wages, who=who if first else plain, where=where,
                                                        release=release),
         }
@@ -206,16 +207,16 @@ class FactBuilder:
                 [t.rstrip(".")[0].lower() + t.rstrip(".")[1:] for t in profile.tasks[:3]], sep="; ") + ".")
         if "titles" in asks and profile.titles:
             facet = "titles"
-            sentences.append(f"Job titles people in this work report include {_series(list(profile.titles[:8]))}.")
-        if "tools" in asks and (profile.tools or profile.technology):
-            facet = "tools" if profile.tools else "technology"
-            if profile.technology:
-                hot = [name for name, is_hot in profile.technology if is_hot][:5]
-                named = hot or [name for name, _ in profile.technology[:5]]
-                sentences.append(f"Software {who} use includes {_series(named)}.")
-                facet = "technology"
-            if profile.tools:
-                sentences.append(f"Tools they use include {_series([t.lower() for t in profile.tools[:5]])}.")
+            sentences.append(f"Job titles people in this work report include {_series(list(profile.titles[:10]))}.")
+        if "software" in asks and profile.technology:
+            facet = "technology"
+            hot = [name for name, is_hot in profile.technology if is_hot]
+            named = (hot or [name for name, _ in profile.technology])[:6]
+            sentences.append(f"Software {who} use includes {_series(named)}.")
+        if "tools" in asks and profile.tools:
+            facet = "tools"
+            tools = [t[:1].lower() + t[1:] for t in profile.tools[:6]]
+            sentences.append(f"Tools {who if not sentences else 'they'} use include {_series(tools)}.")
         if "related" in asks and profile.related:
             facet = "related"
             sentences.append(f"Occupations O*NET lists as related to {who} include "
@@ -243,6 +244,10 @@ class FactBuilder:
 def _shown(asks: frozenset[str], *, context: bool) -> tuple[str, ...]:
     """Which OEWS sentences answer ``asks``: all of it for the place asked about, less for context."""
     pay, jobs = "pay" in asks or "compare" in asks, "employment" in asks
+    if "spread" in asks and not context:
+        return ("tails", "pay")
+    if "range" in asks and not context:
+        return ("range", "tails", "pay")
     if pay and jobs:
         return ("pay", "jobs") if context else ("pay", "range", "jobs")
     if jobs:
@@ -273,6 +278,15 @@ def _range_sentence(w: Wages) -> str:
     if low is None or high is None or (low.startswith("at least") and high.startswith("at least")):
         return ""
     return f"The middle half earned between {low} and {high} a year."
+
+
+def _tails_sentence(w: Wages) -> str:
+    low = _figure(w, "A_PCT10", w.annual.get("pct10"), hourly=False)
+    high = _figure(w, "A_PCT90", w.annual.get("pct90"), hourly=False)
+    if low is None or high is None:
+        return ""
+    top = f"at least {high[len('at least '):]}" if high.startswith("at least") else f"more than {high}"
+    return f"The lowest-paid 10% earned less than {low} a year and the top 10% {top}."
 
 
 def _employment_sentence(w: Wages, *, who: str, where: str, release: str) -> str:

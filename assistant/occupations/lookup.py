@@ -128,16 +128,16 @@ class DataLookup:
         tasks = [r[0] for r in self.conn.execute(
             "SELECT task FROM onet_tasks WHERE code = ? ORDER BY task_type = 'Core' DESC, "
             "COALESCE(incumbents, 0) DESC, rowid", (code,))]
+        # Titles people report (O*NET's "Sample of Reported Titles") first, then its alternate titles.
         reported = [r[0] for r in self.conn.execute(
-            "SELECT title FROM onet_titles WHERE code = ? AND kind = 'reported' ORDER BY rowid", (code,))]
-        shorts = [r[0] for r in self.conn.execute(
-            "SELECT short_title FROM onet_titles WHERE code = ? AND kind = 'alternate' AND short_title != '' "
-            "ORDER BY rowid", (code,))]
+            "SELECT title FROM onet_titles WHERE code = ? AND kind = 'reported' ORDER BY rowid LIMIT 5", (code,))]
+        alternates = [r[0] for r in self.conn.execute(
+            "SELECT title FROM onet_titles WHERE code = ? AND kind = 'alternate' ORDER BY rowid LIMIT 6", (code,))]
         tools = [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT commodity_title FROM onet_tools WHERE code = ? ORDER BY rowid", (code,))]
+            "SELECT example FROM onet_tools WHERE code = ? ORDER BY rowid", (code,))]
+        # O*NET's "hot" technologies (frequent in job postings) first, each group in O*NET's order.
         tech = [(r[0], bool(r[1])) for r in self.conn.execute(
-            "SELECT example, hot FROM onet_technology WHERE code = ? ORDER BY hot DESC, in_demand DESC, rowid",
-            (code,))]
+            "SELECT example, hot FROM onet_technology WHERE code = ? ORDER BY hot DESC, rowid", (code,))]
         related = [(r[0], r[1]) for r in self.conn.execute(
             "SELECT r.related_code, o.title FROM onet_related r JOIN onet_occupations o ON o.code = r.related_code "
             "WHERE r.code = ? ORDER BY r.idx", (code,))]
@@ -145,7 +145,7 @@ class DataLookup:
             "SELECT label, share FROM onet_education WHERE code = ? ORDER BY share DESC", (code,))]
         return Profile(
             code=code, title=row["title"], description=row["description"], job_zone=row["job_zone"],
-            tasks=tuple(tasks), titles=tuple(dict.fromkeys(reported + shorts)), tools=tuple(tools),
+            tasks=tuple(tasks), titles=tuple(dict.fromkeys(reported + alternates)), tools=tuple(tools),
             technology=tuple(tech), related=tuple(related), education=tuple(education),
         )
 

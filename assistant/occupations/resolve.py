@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 #: Short forms people type that O*NET's titles do not hold (checked against O*NET 30.1).
@@ -35,6 +35,11 @@ ALIASES = {
     "help desk": "15-1232", "it support": "15-1232", "clinical engineer": "17-2031",
     "biomedical engineer": "17-2031", "healthcare manager": "11-9111", "hospital administrator": "11-9111",
     "calibration tech": "17-3028", "electronics tech": "17-3023",
+    # Fields of study and work, as people name them.
+    "respiratory therapy": "29-1126", "respiratory care": "29-1126", "surgical technology": "29-2055",
+    "radiography": "29-2034", "radiology": "29-2034", "sonography": "29-2032", "nursing": "29-1141",
+    "biomedical technology": "49-9062", "biomedical equipment": "49-9062", "medical records": "29-2072",
+    "health information": "29-2072", "pharmacy": "29-2052", "phlebotomy": "31-9097", "mri": "29-2035",
 }
 
 STATES = {
@@ -109,18 +114,22 @@ ASKS = {
            r"pay|pays|paid|salar(y|ies)|wages?|income|money|how much .* get)\b",
     "employment": r"\b(how many|number of|employ(ed|ment|s)?|jobs are there|work(ing)? (as|in)\b.*\bhow many)",
     "growth": r"\b(grow(th|ing)?|outlook|in demand|demand for|future|projected|projections?|prospects|"
-              r"job market|declin(e|ing))\b",
+              r"job market|declin(e|ing)|will there be|by 20[3-9]\d|in 20[3-9]\d|next (ten|10) years)\b",
+    "spread": r"\b(top|highest|lowest|bottom|best[- ]paid|10 ?%|10th|90th|percentiles?|starting|entry[- ]level|"
+              r"most|least)\b",
+    "range": r"\b(range|spread|between)\b",
     "openings": r"\b(openings?|hiring|vacanc(y|ies)|jobs? available)\b",
     "education": r"\b(degree|education|diploma|schooling|qualifications?|what do i need to|requirements?|"
                  r"how long .* (school|train)|do i need college|entry level)\b",
     "tasks": r"\b(what do(es)? (an? |the )?[\w\s-]{2,40} do|duties|tasks|day[- ]to[- ]day|day in the life|"
              r"job description|what (is|does) the work)\b",
     "titles": r"\b(other (job )?titles|job titles|also called|other names|called|titles)\b",
-    "tools": r"\b(tools?|software|technolog(y|ies)|equipment do|programs? do .* use|apps?)\b",
+    "tools": r"\b(tools?|equipment do|equipment (they|you) use|instruments?)\b",
+    "software": r"\b(software|technolog(y|ies)|computer programs?|programs? do .* use|apps?|systems do)\b",
     "related": r"\b(similar|related|other (jobs|careers|occupations)|jobs like|careers like|alternatives?|"
                r"like being)\b",
-    "programs": r"\b(programs? of study|major|what (should|do) i study|study to|cip|college programs?|"
-                r"courses?|classes)\b",
+    "programs": r"\b(programs? of study|major|what (should|do) i study|study (to|for)|what to study|cip|"
+                r"college programs?|what programs?|programs? (should|do|can) i|courses?|classes)\b",
     "compare": r"\b(vs\.?|versus|compare[ds]?|comparison|which pays|better pay|pays more|or)\b",
 }
 _ASK_PATTERNS = {name: re.compile(pattern, re.I) for name, pattern in ASKS.items()}
@@ -151,6 +160,14 @@ def _singular(word: str) -> str:
 
 def detect_asks(question: str) -> frozenset[str]:
     asks = {name for name, pattern in _ASK_PATTERNS.items() if pattern.search(question)}
+    future = re.search(r"\b(will|by 20[3-9]\d|in 20[3-9]\d)\b", question, re.I)
+    if asks & {"openings", "growth"} and (future or not re.search(r"\b(employ|work(s|ing)? (as|in)|people)",
+                                                                    question, re.I)):
+        asks.discard("employment")  # "how many openings", "how many will be employed in 2034"
+    if "range" in asks and "pay" not in asks and re.search(r"\b(pay|wage|salar)", question, re.I):
+        asks.add("pay")
+    if "pay" not in asks:
+        asks -= {"spread", "range"}
     if "compare" in asks and not re.search(r"\b(vs\.?|versus|compar|which pays|better pay|pays more)\b", question, re.I):
         asks.discard("compare")  # a bare "or" compares only when two occupations or places are named
         if re.search(r"\bor\b", question, re.I):
@@ -187,6 +204,11 @@ class Vocabulary:
             vocab.add(row[2], row[1], 3)
         for soc, title in list(vocab.soc_titles.items()):
             vocab.add(title, soc, 3)
+            words = normalize(title).split()
+            # "health services managers" for "Medical and Health Services Managers"
+            for start in range(1, len(words) - 1):
+                if words[start] not in ("and", "or", "of", "except"):
+                    vocab.add(" ".join(words[start:]), soc, 1)
         for row in conn.execute("SELECT t.title, t.short_title, o.soc FROM onet_titles t "
                                 "JOIN onet_occupations o ON o.code = t.code"):
             full, short, soc = row
@@ -304,15 +326,21 @@ class Resolver:
         for region, codes in REGIONS.items():
             if f" {region} " in lowered or f" {region}?" in lowered or lowered.rstrip(" ?.!").endswith(region):
                 places.extend(self.vocab.areas[c] for c in codes if c in self.vocab.areas)
+        matched: list[str] = []
         for n in (3, 2, 1):
             for i in range(len(words) - n + 1):
                 city = normalize(" ".join(words[i:i + n]))
                 follows = words[i + n] if i + n < len(words) else ""
                 if city in _STATE_NAMES and follows != "city":
                     continue  # "New York" is the state; "New York City" the metro area
-                for area in self._city_areas(city, states, home, notes):
-                    if area not in places:
-                        places.append(area)
+                if city in self.vocab.cities and city not in _NOT_CITIES and city not in matched:
+                    matched.append(city)
+        # Cities with one area first: "Springfield vs Boston" means the Springfield in Boston's state.
+        matched.sort(key=lambda c: len(self.vocab.cities[c]) > 1)
+        for city in matched:
+            for area in self._city_areas(city, states, home, notes, near=[p.state for p in places]):
+                if area not in places:
+                    places.append(area)
         named_state_codes = [s for s in states if not any(p.state == s or s in p.title for p in places)]
         for code in named_state_codes:
             area = self.vocab.states.get(code)
@@ -350,13 +378,19 @@ class Resolver:
                 found.append(code)
         return found
 
-    def _city_areas(self, city: str, states: list[str], home: Area | None, notes: list[str]) -> list[Area]:
+    def _city_areas(self, city: str, states: list[str], home: Area | None, notes: list[str], *,
+                    near: Sequence[str] = ()) -> list[Area]:
+        """The area a city names: in a state the question names, else one near the other places
+        named, else in the home state, else the largest (saying which)."""
         areas = self.vocab.cities.get(city)
         if not areas or city in _NOT_CITIES:
             return []
         if states:
             chosen = [a for a in areas if any(s in a.title.split(",")[-1] for s in states)]
             return chosen[:1]
+        nearby = [a for a in areas if any(s in a.title.split(",")[-1] for s in near)]
+        if nearby:
+            return nearby[:1]
         if len(areas) == 1:
             return areas
         home_state = home.state if home else None
