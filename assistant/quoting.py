@@ -285,6 +285,8 @@ def defines(sentence: str, subject: str) -> bool:
             return True
         if before[-1:] and before[-1] in ("is", "are", "was", "were", "called", "as"):
             return True
+        if re.search(r"\b(?:was|were|is|are) (?:\w+ ){0,14}?as an? ", " ".join(after[:20])):
+            return True  # "H.R. 6655 was introduced in December 2023 ... as a bipartisan WIOA reauthorization"
         rest = sentence[sentence.lower().find(subject.lower()[:4]):] if subject.lower()[:4] in sentence.lower() else ""
         if re.match(r"[^,(]{0,40}?(?:,\s*(?:a|an|the|or)\b|\s\(|,\s*[\"“])", rest):
             return True

@@ -120,6 +120,13 @@ def test_a_what_is_question_leads_with_the_sentence_that_says_what_it_is():
     assert lead(answer) == "An independent service organization (ISO) repairs equipment from many manufacturers."
 
 
+def test_a_what_is_question_about_a_bill_leads_with_what_the_bill_is():
+    text = ("The House vote count on H.R. 6655 for the states is not confirmed. "
+            "H.R. 6655 was introduced in December 2023 by two Representatives as a bipartisan WIOA reauthorization.")
+    answer = ask("What is H.R. 6655?", [passage("bill", text)])
+    assert lead(answer).startswith("H.R. 6655 was introduced")
+
+
 def test_the_lead_is_the_best_sentence_when_none_of_the_asked_kind_is_worth_quoting():
     text = "CBET stands for Certified Biomedical Equipment Technician and AAMI awards it after an exam."
     answer = ask("how much does the CBET exam cost", [passage("cbet", text)])
