@@ -111,8 +111,9 @@ class ExtractiveAnswerer:
     semantic_weight: float = 0.65
     #: Cosine similarity above which two sentences count as saying the same thing.
     duplicate_similarity: float = 0.88
-    #: A sentence scoring below this share of the best one is not worth quoting.
-    relative_floor: float = 0.72
+    #: A sentence scoring below this share of the best one is not worth quoting (0.68: best
+    #: must-mention on the tune half once source notes stopped counting as overlap words).
+    relative_floor: float = 0.68
     #: A sentence of the kind the question asks for may lead if it scores this share of the best.
     lead_window: float = 0.85
     #: Bonus for sentences of higher-ranked passages: weight / (1 + passage rank).
@@ -291,7 +292,7 @@ def _credit_first_statements(candidates: list[Candidate], passages: Sequence[Pas
     for c in sorted(candidates, key=reading):
         doc_id = passages[c.p_index].hit.doc_id
         stated = quoting.figures(c.text)
-        earlier = next((first_of[(doc_id, f)] for f in stated), None) if all(
+        earlier = min(first_of[(doc_id, f)] for f in stated) if stated and all(
             (doc_id, f) in first_of for f in stated) else None
         if earlier is None:
             for f in quoting.figures(c.text):
