@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-DOC_TYPES = ("career_pathway", "training_program", "policy", "policy_update", "reference")
+DOC_TYPES = ("career_pathway", "training_program", "policy", "policy_update", "reference", "statute")
+#: Citation types of facts from structured sources (official data, bills, statute sections, people):
+#: answerers quote them first and verbatim.
+FACT_TYPES = ("data", "bill", "statute", "person")
 AUDIENCES = ("student", "advocacy")
 
 
@@ -72,6 +75,26 @@ class Hit:
     #: 1-based ranks on each side, None when that side missed it.
     vector_rank: int | None = None
     keyword_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A short cited source rendered from structured data at question time (never embedded).
+
+    ``sentences`` are plain, self-contained and free of URLs; ``source`` names the publisher,
+    release and place (``BLS OEWS May 2025, Massachusetts``); ``doc_type`` is one of ``FACT_TYPES``.
+    """
+
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    sentences: tuple[str, ...]
+    doc_type: str = "data"
+    #: ISO date the fact is as of (a bill's latest action), if it has one.
+    published: str | None = None
+    #: The figures behind the sentences, for cards and charts.
+    data: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

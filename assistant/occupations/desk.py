@@ -15,10 +15,10 @@ import numpy as np
 
 from assistant.answer import Passage
 from assistant.occupations import store
-from assistant.occupations.facts import Fact, FactBuilder
+from assistant.occupations.facts import FactBuilder
 from assistant.occupations.lookup import DataLookup
 from assistant.occupations.resolve import NATION, Area, Resolution, Resolver, Vocabulary
-from assistant.types import Hit
+from assistant.types import Fact, Hit
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,12 @@ class DataDesk:
 
 
 def fact_passage(fact: Fact) -> Passage:
-    """A fact as a passage, so both answerers quote and cite it like any document."""
+    """A fact as a passage, so both answerers quote and cite it like any document (used for
+    every structured source: data, bills, statute sections, people)."""
+    published = int(fact.published.replace("-", "")[:8]) if fact.published else 0
     metadata = {
-        "title": fact.title, "source": fact.source, "url": fact.url, "doc_type": "data",
-        "doc_id": fact.doc_id, "published": 0,
+        "title": fact.title, "source": fact.source, "url": fact.url, "doc_type": fact.doc_type,
+        "doc_id": fact.doc_id, "published": published,
     }
     hit = Hit(chunk_id=fact.doc_id, doc_id=fact.doc_id, text=" ".join(fact.sentences), headings="",
               metadata=metadata, score=1.0, distance=0.0)

@@ -8,10 +8,11 @@ facts exactly like passages, so an LLM can cite only the figures it was given.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from assistant.occupations.lookup import TOP_ANNUAL, TOP_HOURLY, DataLookup, Wages
 from assistant.occupations.resolve import Area, Occupation, Resolution
+from assistant.types import Fact
 
 ONET_CREDIT = ("This product includes information from O*NET 30.1 Database by the U.S. Department of "
                "Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license.")
@@ -20,17 +21,6 @@ CIP_URL = "https://nces.ed.gov/ipeds/cipcode/resources.aspx?y=56"
 #: Asks that data can answer; anything else is left to the documents.
 DATA_ASKS = frozenset({"pay", "spread", "range", "employment", "growth", "openings", "education", "tasks", "titles",
                        "tools", "software", "related", "programs", "compare"})
-
-
-@dataclass(frozen=True)
-class Fact:
-    doc_id: str
-    title: str
-    source: str
-    url: str
-    sentences: tuple[str, ...]
-    #: The figures behind the sentences, for cards and charts.
-    data: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 def money(value: float, *, hourly: bool = False) -> str:
@@ -131,7 +121,7 @@ class FactBuilder:
             sentence = (f"BLS published no {release} wage or employment figures for {who} {where} "
                         f"(areas with few workers are often not published).")
             return Fact(doc_id, f"{occupation.title}, {area.title}", source, oews_url(area, occupation.soc),
-                        (sentence,), {"area": area.title, "released": False})
+                        (sentence,), data={"area": area.title, "released": False})
         plain = _plural_noun(occupation)
         render = {
             "pay": lambda first: _pay_sentence(wages, who=who if first else plain, where=where, release=release),
@@ -146,7 +136,7 @@ class FactBuilder:
                 "annual_pct25": wages.annual.get("pct25"), "annual_pct75": wages.annual.get("pct75"),
                 "employment": wages.employment, "release": release, "released": True}
         return Fact(doc_id, f"{occupation.title}, {area.title}", source, oews_url(area, occupation.soc),
-                    tuple(s for s in sentences if s), data)
+                    tuple(s for s in sentences if s), data=data)
 
     # -- projections ----------------------------------------------------------------------------
 
@@ -171,8 +161,7 @@ class FactBuilder:
         if not sentences:
             return None
         return Fact(f"projections:{p.soc}", f"{occupation.title}: projections {release}",
-                    f"BLS Employment Projections {release}", EP_URL, tuple(sentences),
-                    {"pct_change": p.pct_change, "openings": p.openings, "emp_2024": p.emp_2024,
+                    f"BLS Employment Projections {release}", EP_URL, tuple(sentences), data={"pct_change": p.pct_change, "openings": p.openings, "emp_2024": p.emp_2024,
                      "emp_2034": p.emp_2034, "release": release})
 
     def education_fact(self, occupation: Occupation) -> Fact | None:
@@ -189,8 +178,7 @@ class FactBuilder:
             parts.append(f"after {p.work_experience.lower()} of related work experience")
         sentence = ", ".join(parts) + "."
         return Fact(f"projections:{p.soc}", f"{occupation.title}: education and training",
-                    f"BLS Employment Projections {release}", EP_URL, (sentence,),
-                    {"entry_education": p.entry_education, "training": p.training, "release": release})
+                    f"BLS Employment Projections {release}", EP_URL, (sentence,), data={"entry_education": p.entry_education, "training": p.training, "release": release})
 
     # -- O*NET and CIP --------------------------------------------------------------------------
 
@@ -225,7 +213,7 @@ class FactBuilder:
             return None
         return Fact(f"onet:{profile.code}:{facet}", f"{profile.title} ({profile.code})",
                     f"{release}, {profile.code} (USDOL/ETA, CC BY 4.0)", onet_url(profile.code),
-                    tuple(sentences), {"credit": ONET_CREDIT})
+                    tuple(sentences), data={"credit": ONET_CREDIT})
 
     def programs_fact(self, occupation: Occupation) -> Fact | None:
         programs = self.lookup.programs(occupation.soc)
@@ -235,8 +223,7 @@ class FactBuilder:
         named = "; ".join(f"{title}, CIP {code}" for code, title in programs[:6])
         sentence = f"Programs of study that lead to work as {self._who(occupation)} include: {named}."
         return Fact(f"cip:{occupation.soc}", f"Programs of study for {occupation.title}",
-                    f"NCES {release} to SOC 2018 crosswalk", CIP_URL, (sentence,),
-                    {"programs": programs})
+                    f"NCES {release} to SOC 2018 crosswalk", CIP_URL, (sentence,), data={"programs": programs})
 
 
 # -- sentences ----------------------------------------------------------------------------------
