@@ -64,6 +64,11 @@ class Settings:
     conversation_memory: bool = True
     #: Allow feeds on loopback and private addresses (tests, intranets). ``ASSISTANT_FEEDS_ALLOW_PRIVATE``.
     feeds_allow_private: bool = False
+    #: Base of GovInfo's BILLSTATUS tree; bill files are ``{base}/{congress}/{type}/BILLSTATUS-{congress}{type}{number}.xml``.
+    #: Tests point it at a loopback server. ``ASSISTANT_BILLSTATUS_URL``.
+    billstatus_url: str = "https://www.govinfo.gov/bulkdata/BILLSTATUS"
+    #: The Congress a bill number means when none is given (the 119th sits 2025-2027). ``ASSISTANT_CONGRESS``.
+    default_congress: int = 119
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_dir, Path):
@@ -79,6 +84,8 @@ class Settings:
                 raw = env.get("ASSISTANT_EMBED_BATCH")
             if raw is None and f.name == "top_k":
                 raw = env.get("ASSISTANT_TOP_K")
+            if raw is None and f.name == "default_congress":
+                raw = env.get("ASSISTANT_CONGRESS")
             if raw is not None and raw != "":
                 values[f.name] = _coerce(f.name, f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
