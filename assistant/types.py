@@ -135,7 +135,8 @@ class Answer:
                     "doc_type": c.doc_type,
                     "snippet": c.snippet,
                     "published": c.published,
-                    **({"url": c.url} if c.url else {}),
+                    # DESIGN.md: document citations keep their six keys; facts add their URL.
+                    **({"url": c.url} if c.url and c.doc_type in FACT_TYPES else {}),
                 }
                 for c in self.citations
             ],

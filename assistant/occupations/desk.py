@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.answer import Passage
 from assistant.occupations import store
-from assistant.occupations.facts import FactBuilder
+from assistant.occupations.facts import DATA_ASKS, FactBuilder
 from assistant.occupations.lookup import DataLookup
 from assistant.occupations.resolve import NATION, Area, Resolution, Resolver, Vocabulary
 from assistant.types import Fact, Hit
@@ -78,6 +78,8 @@ class DataDesk:
             if hinted:
                 res = Resolution(occupations=hinted[:1], places=res.places, asks=res.asks,
                                  unknown_place=res.unknown_place, notes=res.notes, place_named=res.place_named)
+        if res.unknown_place and res.occupations and not res.asks & DATA_ASKS:
+            res = replace(res, asks=res.asks | {"pay"})  # "bmet jobs in Atlantis": say so, then the nation
         builder = FactBuilder(self.lookup, home=home, national=resolver.vocab.areas.get(NATION))
         facts = tuple(builder.build(res))
         lead: list[str] = []

@@ -25,7 +25,8 @@ ALIASES = {
     "mri tech": "29-2035", "mri technologist": "29-2035", "mri technician": "29-2035",
     "surg tech": "29-2055", "surgical tech": "29-2055", "scrub tech": "29-2055",
     "medical coder": "29-2072", "coder": "29-2072", "medical coding": "29-2072", "medical biller": "29-2072",
-    "health information tech": "29-2072", "health information technician": "29-2072",
+    "health information tech": "29-2072", "health info tech": "29-2072", "pharm tech": "29-2052",
+    "resp therapist": "29-1126", "ultrasound technician": "29-2032", "lab technician": "29-2010", "health information technician": "29-2072",
     "respiratory therapist": "29-1126", "rt": "29-1126", "resp therapist": "29-1126",
     "cna": "31-1131", "nursing assistant": "31-1131", "lpn": "29-2061", "rn": "29-1141", "nurse": "29-1141",
     "emt": "29-2042", "paramedic": "29-2043", "pharmacy tech": "29-2052", "phlebotomist": "31-9097",
@@ -111,19 +112,24 @@ class Resolution:
 
 ASKS = {
     "pay": r"\b(make|makes|making|earn(s|ing)?(?! (a|an|the|my|your|their)\b| certif| credential| degree)|"
-           r"pay|pays|paid|salar(y|ies)|wages?|income|money|how much .* get)\b",
-    "employment": r"\b(how many|number of|employ(ed|ment|s)?|jobs are there|work(ing)? (as|in)\b.*\bhow many)",
+           r"pay|pays|paid|salar(y|ies)|wages?|income|money|earnings|hourly|rate|compensation|"
+           r"how much .* get)\b",
+    "employment": r"\b(how many|number of|employ(ed|ment|s)?|jobs are there|jobs (in|near|around)\b|"
+                  r"work(ing)? (as|in)\b.*\bhow many)",
     "growth": r"\b(grow(th|ing)?|outlook|in demand|demand for|future|projected|projections?|prospects|"
               r"job market|declin(e|ing)|will there be|by 20[3-9]\d|in 20[3-9]\d|next (ten|10) years)\b",
     "spread": r"\b(top|highest|lowest|bottom|best[- ]paid|10 ?%|10th|90th|percentiles?|starting|entry[- ]level|"
               r"most|least)\b",
-    "range": r"\b(range|spread|between)\b",
+    "range": r"\b(range|spread|between|band|middle (half|50)|25th|75th|interquartile)\b",
     "openings": r"\b(openings?|hiring|vacanc(y|ies)|jobs? available)\b",
     "education": r"\b(degree|education|diploma|schooling|qualifications?|what do i need to|requirements?|"
+                 r"how much (school|training|college)|school before|years of (school|college)|"
                  r"how long .* (school|train)|do i need college|entry level)\b",
-    "tasks": r"\b(what do(es)? (an? |the )?[\w\s-]{2,40} do|duties|tasks|day[- ]to[- ]day|day in the life|"
+    "tasks": r"\b(what do(es)? (an? |the )?[\w\s-]{2,40} do|duties|tasks|responsibilit(y|ies)|"
+             r"day[- ]to[- ]day|day in the life|"
              r"job description|what (is|does) the work)\b",
-    "titles": r"\b(other (job )?titles|job titles|also called|other names|called|titles)\b",
+    "titles": r"\b(other (job )?titles|job titles|also called|other names|called|titles|known as|posted as|"
+              r"what else (is|are|might|would|could)|go by)\b",
     "tools": r"\b(tools?|equipment do|equipment (they|you) use|instruments?)\b",
     "software": r"\b(software|technolog(y|ies)|computer programs?|programs? do .* use|apps?|systems do)\b",
     "related": r"\b(similar|related|other (jobs|careers|occupations)|jobs like|careers like|alternatives?|"
@@ -160,7 +166,11 @@ def _singular(word: str) -> str:
 
 def detect_asks(question: str) -> frozenset[str]:
     asks = {name for name, pattern in _ASK_PATTERNS.items() if pattern.search(question)}
-    future = re.search(r"\b(will|by 20[3-9]\d|in 20[3-9]\d)\b", question, re.I)
+    if re.search(r"\b(percent change|change in|20[3-9]\d)\b", question, re.I):
+        asks.add("growth")
+    if "programs" in asks:
+        asks.discard("titles")  # "what would the program be called"
+    future = re.search(r"\b(will|20[3-9]\d)\b", question, re.I)
     if asks & {"openings", "growth"} and (future or not re.search(r"\b(employ|work(s|ing)? (as|in)|people)",
                                                                     question, re.I)):
         asks.discard("employment")  # "how many openings", "how many will be employed in 2034"
@@ -292,6 +302,8 @@ class Resolver:
                 candidates = self.vocab.titles.get(phrase)
                 if not candidates or (n == 1 and phrase in _STOP_SINGLE):
                     continue
+                if n == 1 and max(candidates.values()) < 3:
+                    continue  # one word names an occupation only as its official title or a known alias
                 ranked = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))
                 best_soc, best_strength = ranked[0]
                 if best_soc not in {o.soc for o in found}:
