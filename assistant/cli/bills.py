@@ -1,0 +1,235 @@
+"""``assistant bills ...``: follow federal bills through GovInfo's BILLSTATUS records.
+
+Thin commands over ``assistant.bills``; the ``Service`` arrives in ``ctx.obj``. ``run_once`` is
+also what ``feeds refresh`` and ``feeds watch`` call, so the daily refresh covers bills too.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from assistant.bills import store
+from assistant.bills.desk import bill_summary, timeline
+from assistant.bills.ids import BillRef, ordinal, parse_bill_id
+from assistant.errors import AssistantError, ConfigError
+from assistant.feeds.index_updates import IndexResult
+from assistant.feeds.models import utc_now
+
+
+class _BillsGroup(click.Group):
+    """Turns ``AssistantError`` into a one-line CLI error, in one place for the whole group."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AssistantError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group("bills", cls=_BillsGroup)
+def bills() -> None:
+    """Follow federal bills through their official BILLSTATUS record (GovInfo).
+
+    \b
+    Examples:
+      assistant bills track "H.R. 6655" --congress 118
+      assistant bills show hr6655 --congress 118
+      assistant bills refresh --json
+      assistant bills untrack hr6655 --congress 118
+    """
+
+
+def _db(service):
+    conn = service.db
+    store.ensure_schema(conn)
+    return conn
+
+
+def _ref(service, bill: str, congress: int | None) -> BillRef:
+    return parse_bill_id(bill, congress=congress or service.settings.default_congress)
+
+
+congress_option = click.option(
+    "--congress", type=click.IntRange(1, 999), default=None, help="The Congress (default: $ASSISTANT_CONGRESS, else 119)."
+)
+
+
+@bills.command("track")
+@click.argument("bill")
+@congress_option
+@click.pass_obj
+def track(service, bill, congress) -> None:
+    """Start following BILL (hr6655, "H.R. 6655", s.2902, hjres45) and fetch it once now."""
+    conn = _db(service)
+    ref = _ref(service, bill, congress)
+    new = store.track(conn, ref, url=ref.file_url(service.settings.billstatus_url), now=utc_now())
+    click.echo(f"{'Tracking' if new else 'Already tracking'} {ref.label} ({ref.congress_label})")
+    updates, index_result, index_error = run_once(service, keys=[ref.key], force=True)
+    update = updates[0]
+    if update.status == "error":
+        click.echo(click.style(f"the first fetch failed: {update.error}", fg="red"), err=True)
+        click.echo(f"{ref.label} stays tracked; `assistant bills refresh` will try again.", err=True)
+        click.get_current_context().exit(1)
+    tracked = store.get(conn, ref.key)
+    found = store.latest_bill(conn, tracked.id)
+    summary = bill_summary(found)
+    click.echo(f"{summary['short_title'] or summary['title']}")
+    if summary["latest_action"]:
+        click.echo(f"latest action {summary['latest_action']['date']}: {summary['latest_action']['text']}")
+    click.echo(f"version {tracked.version} stored; {summary['url']}")
+    _report_index(index_result, index_error)
+
+
+@bills.command("untrack")
+@click.argument("bill")
+@congress_option
+@click.pass_obj
+def untrack(service, bill, congress) -> None:
+    """Stop following BILL; its versions leave the store and its updates leave the search index."""
+    conn = _db(service)
+    ref = _ref(service, bill, congress)
+    tracked = store.get(conn, ref.key)
+    if tracked is None:
+        raise ConfigError(f"{ref.label} ({ref.congress_label}) is not tracked (see `assistant bills list`)")
+    indexed = [r[0] for r in conn.execute("SELECT doc_id FROM bill_versions WHERE bill_id = ? AND indexed = 1",
+                                          (tracked.id,))]  # fmt: skip
+    if indexed:  # index first: a crash in between leaves the bill tracked, and re-running finishes it
+        service.index.remove(indexed)
+    store.untrack(conn, ref.key)
+    click.echo(f"Stopped tracking {ref.label} ({ref.congress_label}); {len(indexed)} indexed update(s) dropped")
+
+
+@bills.command("list")
+@click.option("--json", "as_json", is_flag=True, help='Print {"bills": [...]}.')
+@click.pass_obj
+def list_(service, as_json) -> None:
+    """Show tracked bills, where each stands and the health of its polling."""
+    conn = _db(service)
+    rows, all_tracked = [], store.list_tracked(conn)
+    for tracked in all_tracked:
+        found = store.latest_bill(conn, tracked.id) if tracked.version else None
+        summary = bill_summary(found) if found else None
+        rows.append({
+            "bill": tracked.ref.bill,
+            "congress": tracked.congress,
+            "jurisdiction": "us",
+            "title": summary["short_title"] or summary["title"] if summary else None,
+            "latest_action": summary["latest_action"] if summary else None,
+            "versions": tracked.version,
+            "url": tracked.url,
+            "last_success": tracked.last_success,
+            "last_error": tracked.last_error,
+            "next_check": tracked.next_check,
+            "disabled": tracked.disabled_reason,
+        })  # fmt: skip
+    if as_json:
+        click.echo(json.dumps({"bills": rows}, indent=2))
+        return
+    if not rows:
+        click.echo("No bills tracked; `assistant bills track hr6655 --congress 118` starts one.")
+    for row, tracked in zip(rows, all_tracked):
+        latest = row["latest_action"]
+        where = f"{latest['date']}: {latest['text']}" if latest else "never fetched"
+        health = ""
+        if row["disabled"]:
+            health = click.style(f"  NOT POLLED: {row['disabled']}", fg="red")
+        elif row["last_error"]:
+            health = click.style(f"  failing: {row['last_error']}", fg="red")
+        click.echo(f"{tracked.ref.label} ({tracked.ref.congress_label})  {row['title'] or ''}\n    {where}{health}")
+
+
+@bills.command("show")
+@click.argument("bill")
+@congress_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def show(service, bill, congress, as_json) -> None:
+    """Show a tracked bill: titles, sponsor, cosponsors, latest action, timeline and every action."""
+    conn = _db(service)
+    ref = _ref(service, bill, congress)
+    if congress is None:  # the newest Congress in which this number is tracked
+        newest = store.newest_congress(conn, ref.type, ref.number)
+        ref = BillRef(newest, ref.type, ref.number) if newest else ref
+    tracked = store.get(conn, ref.key)
+    found = store.latest_bill(conn, tracked.id) if tracked and tracked.version else None
+    if found is None:
+        state = "tracked but not fetched yet" if tracked else "not tracked"
+        raise ConfigError(
+            f"{ref.label} ({ref.congress_label}) is {state}: `assistant bills track {ref.bill} --congress {ref.congress}`"
+        )
+    summary = bill_summary(found)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{ref.label} ({ref.congress_label}): {summary['short_title'] or summary['title']}")
+    click.echo(f"  official title: {summary['official_title']}")
+    click.echo(f"  sponsor: {summary['sponsor'] or 'none on record'}; {summary['cosponsors']} cosponsor(s)")
+    if summary["latest_action"]:
+        click.echo(f"  latest action {summary['latest_action']['date']}: {summary['latest_action']['text']}")
+    click.echo("  timeline:")
+    for action in timeline(found):
+        click.echo(f"    {action.date[:10]}  {action.text}")
+    click.echo(f"  {summary['url']}")
+
+
+@bills.command("refresh")
+@click.option("--json", "as_json", is_flag=True, help='Print {"bills": [...]} instead of one line per bill.')
+@click.option("--force", is_flag=True, help="Ignore back-off waits (not bills that stopped being polled).")
+@click.option("--workers", default=16, show_default=True, help="Bills fetched in parallel.")
+@click.pass_obj
+def refresh(service, as_json, force, workers) -> None:
+    """Fetch every tracked bill, keep new versions, index what changed. Exit 1 if any failed.
+
+    \b
+    `assistant feeds refresh` (the daily refresh) runs this too.
+    """
+    updates, index_result, index_error = run_once(
+        service, force=force, workers=workers, echo=None if as_json else echo_update
+    )
+    if as_json:
+        click.echo(json.dumps({"bills": [u.to_json() for u in updates]}, indent=2))
+    _report_index(index_result, index_error, quiet=as_json)
+    if index_error or any(u.status == "error" for u in updates):
+        click.get_current_context().exit(1)
+
+
+def run_once(service, *, keys=None, force=False, workers=16, echo=None, client=None):
+    """One refresh + index run of the tracked bills: (updates, IndexResult, index error or None)."""
+    from assistant.bills.refresh import refresh_bills, sync_index  # imports httpx: only when used
+
+    conn = _db(service)
+    updates = []
+    for update in refresh_bills(
+        conn, client=client, allow_private=service.settings.feeds_allow_private, force=force, workers=workers,
+        keys=keys,
+    ):  # fmt: skip
+        updates.append(update)
+        if echo:
+            echo(update)
+    try:
+        result = sync_index(conn, lambda: service.index)
+    except Exception as exc:  # the model or Chroma may be unavailable; versions stay pending
+        return updates, IndexResult(), f"{type(exc).__name__}: {exc}"
+    return updates, result, None
+
+
+def echo_update(update) -> None:
+    """One line per bill, as ``feeds refresh`` prints one per feed."""
+    name = f"{update.label} ({ordinal(update.congress)})"
+    if update.status == "error":
+        click.echo(f"{name}  " + click.style(f"error: {update.error}", fg="red"))
+    elif update.status == "not_modified":
+        click.echo(f"{name}  not modified")
+    elif not update.changes:
+        click.echo(f"{name}  unchanged")
+    else:
+        click.echo(f"{name}  " + "; ".join(update.changes))
+
+
+def _report_index(result: IndexResult, error: str | None, *, quiet: bool = False) -> None:
+    if result.indexed and not quiet:
+        click.echo(f"Indexed {result.indexed} bill update(s)")
+    if error:
+        click.echo(click.style(f"indexing failed (updates stay pending): {error}", fg="red"), err=True)
