@@ -247,3 +247,23 @@ async def test_plan_asks_for_the_background_with_buttons(rt):
     text = chat.emitter.replies()[-1]
     # no place told: the deployment's home area; no goal told: BMET
     assert "**Your plan: BMET" in text and "in Springfield, MA" in text and "For a high school" in text
+
+
+async def test_an_answer_comparing_places_comes_with_the_state_chart(rt):
+    chat = await start()
+    await ask("Compare BMET pay in Springfield MA vs Worcester MA")
+    messages = list(chat.emitter.messages().values())
+    answer, chart = messages[-2], messages[-1]
+    assert "$73,580" in answer["output"] and "$59,390" in answer["output"]
+    assert "median pay across Massachusetts" in chart["output"]
+    assert any(e["name"] == "Pay by area" for e in chat.emitter.elements_for(chart["id"]))
+
+
+async def test_an_answer_comparing_occupations_comes_with_their_chart(rt):
+    chat = await start()
+    await ask("Which pays more in Massachusetts, BMET or surgical technologist?")
+    message, elements = last_reply(chat)
+    assert "Careers compared" in message["output"] and "Massachusetts" in message["output"]
+    table = content_of(chat, next(e for e in elements if e["name"] == "Figures"))
+    assert "| Medical Equipment Repairers (BMETs) | $78,230 |" in table and "Surgical Technologists" in table
+    assert len(table.splitlines()) == 2 + 2
