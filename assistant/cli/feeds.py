@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from assistant.cli import bills as bills_cli
 from assistant.errors import AssistantError, ConfigError
 from assistant.feeds import digest as digest_mod
 from assistant.feeds import sources, store
@@ -162,7 +163,8 @@ def export(service) -> None:
 @click.option("--workers", default=16, show_default=True, help="Feeds fetched in parallel.")
 @click.pass_obj
 def refresh(service, as_json, force, workers) -> None:
-    """Fetch every due feed, store new versions, index relevant changes. Exit 1 if any failed.
+    """Fetch every due feed and tracked bill, store new versions, index relevant changes.
+    Exit 1 if any failed.
 
     \b
     Daily from cron:  15 6 * * *  ASSISTANT_DATA_DIR=/srv/assistant/data assistant feeds refresh
@@ -170,13 +172,20 @@ def refresh(service, as_json, force, workers) -> None:
     updates, index_result, index_error = run_once(
         service, force=force, workers=workers, echo=None if as_json else _echo_update
     )
+    # The daily refresh covers tracked bills too (`assistant bills refresh` alone does only them).
+    bill_updates, bill_index, bill_index_error = bills_cli.run_once(
+        service, force=force, workers=workers, echo=None if as_json else bills_cli.echo_update
+    )
     if as_json:
-        click.echo(json.dumps({"feeds": [u.to_json() for u in updates]}, indent=2))
-    elif index_result.indexed or index_result.removed:
-        click.echo(f"Indexed {index_result.indexed} item(s), removed {index_result.removed} from the index")
+        click.echo(json.dumps({"feeds": [u.to_json() for u in updates],
+                               "bills": [u.to_json() for u in bill_updates]}, indent=2))  # fmt: skip
+    elif index_result.indexed or index_result.removed or bill_index.indexed:
+        click.echo(f"Indexed {index_result.indexed + bill_index.indexed} item(s), "
+                   f"removed {index_result.removed} from the index")  # fmt: skip
+    index_error = index_error or bill_index_error
     if index_error:
         click.echo(click.style(f"indexing failed (items stay pending): {index_error}", fg="red"), err=True)
-    if index_error or any(u.status == "error" for u in updates):
+    if index_error or any(u.status == "error" for u in [*updates, *bill_updates]):
         click.get_current_context().exit(1)
 
 
@@ -295,6 +304,16 @@ def watch(service, every, max_runs) -> None:
                 )
                 for u in failed:
                     _log(f"  {u.url}: {u.error}")
+                bill_updates, bill_index, bill_error = bills_cli.run_once(service)
+                if bill_updates:
+                    bills_failed = [u for u in bill_updates if u.status == "error"]
+                    _log(
+                        f"run {run} bills: {len(bill_updates)} bill(s), {len(bills_failed)} failed, "
+                        f"{sum(bool(u.changes) for u in bill_updates)} changed, {bill_index.indexed} indexed"
+                        + (f"; indexing failed: {bill_error}" if bill_error else "")
+                    )
+                    for u in bills_failed:
+                        _log(f"  {u.label} ({u.congress}): {u.error}")
             except Exception as exc:  # survive anything a run throws; the next run tries again
                 _log(f"run {run} failed: {type(exc).__name__}: {exc}")
                 traceback.print_exc(file=sys.stderr)
