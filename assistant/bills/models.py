@@ -140,13 +140,13 @@ class Bill:
     def official_title(self) -> str:
         """The official title of the furthest stage, else the display title."""
         found = [t for t in self.titles if t.type.lower().startswith(OFFICIAL_TITLE_PREFIX)]
-        return _furthest(found).title if found else self.title
+        return _furthest(found, prefer=self.title).title if found else self.title
 
     @property
     def short_title(self) -> str | None:
         """The short title of the whole bill (not "for portions of this bill") at its furthest stage."""
         found = [t for t in self.titles if SHORT_TITLE_PREFIX in t.type.lower() and "portions" not in t.type.lower()]
-        return _furthest(found).title if found else None
+        return _furthest(found, prefer=self.title).title if found else None
 
     @property
     def popular_title(self) -> str | None:
@@ -174,13 +174,17 @@ _STAGES = (("enacted", 5), ("agreed to by house and senate", 4), ("conference", 
            ("amended", 3), ("reported", 2), ("introduced", 1))
 
 
-def _furthest(titles: list[Title]) -> Title:
+def _furthest(titles: list[Title], *, prefer: str) -> Title:
+    """The title of the furthest stage; among several there ("TRUST Act" and "Time to Rescue
+    United States Trusts Act"), the one congress.gov displays."""
+
     def rank(t: Title) -> int:
         kind = t.type.lower()
         return next((r for words, r in _STAGES if words in kind), 0)
 
     best = max(rank(t) for t in titles)
-    return next(t for t in titles if rank(t) == best)
+    top = [t for t in titles if rank(t) == best]
+    return next((t for t in top if t.title == prefer), top[0])
 
 
 # Which fields hold nested dataclasses, so ``from_json`` can rebuild them from plain dicts.
