@@ -49,7 +49,9 @@ def server():
     with FeedServer() as srv:
         for name in ("BILLSTATUS-116s2902.xml", "BILLSTATUS-117hr1.xml"):
             congress, kind = name[11:14], "s" if "s2902" in name else "hr"
-            srv.feed(f"/BILLSTATUS/{congress}/{kind}/{name}", (SAMPLES / name).read_bytes(), content_type="application/xml")
+            srv.feed(
+                f"/BILLSTATUS/{congress}/{kind}/{name}", (SAMPLES / name).read_bytes(), content_type="application/xml"
+            )
         yield srv
 
 
@@ -81,7 +83,9 @@ def test_track_list_show_refresh_untrack(service):
 
     listed = json.loads(invoke(service, "list", "--json").output)["bills"]
     assert [(b["bill"], b["congress"], b["versions"]) for b in listed] == [("hr1", 117, 1), ("s2902", 116, 1)]
-    assert listed[1]["title"] == "Strengthening Our Rural Health Workforce Act of 2019" and listed[1]["last_error"] is None
+    assert (
+        listed[1]["title"] == "Strengthening Our Rural Health Workforce Act of 2019" and listed[1]["last_error"] is None
+    )
 
     shown = json.loads(invoke(service, "show", "hr1", "--json").output)  # newest tracked Congress for hr1
     assert {"bill", "congress", "title", "short_title", "sponsor", "cosponsors", "latest_action", "actions",
@@ -100,7 +104,14 @@ def test_track_list_show_refresh_untrack(service):
     got = sorted(json.loads(refreshed.output)["bills"], key=lambda b: b["bill"])
     assert got == [
         {"bill": "hr1", "congress": 117, "jurisdiction": "us", "status": "not_modified", "changes": [], "error": None},
-        {"bill": "s2902", "congress": 116, "jurisdiction": "us", "status": "not_modified", "changes": [], "error": None},
+        {
+            "bill": "s2902",
+            "congress": 116,
+            "jurisdiction": "us",
+            "status": "not_modified",
+            "changes": [],
+            "error": None,
+        },
     ]
 
     gone = invoke(service, "untrack", "hr1", "--congress", "117")
@@ -108,7 +119,8 @@ def test_track_list_show_refresh_untrack(service):
     assert service.fake_index.removed == [["bill:117-hr-1:v1"]]
     again = CliRunner().invoke(bills, ["untrack", "hr1", "--congress", "117"], obj=service)
     assert again.exit_code == 1 and again.output == (
-        "Error: H.R. 1 (117th Congress) is not tracked (see `assistant bills list`)\n")
+        "Error: H.R. 1 (117th Congress) is not tracked (see `assistant bills list`)\n"
+    )
 
 
 def test_a_failed_first_fetch_keeps_the_bill_tracked_and_says_so(service):

@@ -33,18 +33,29 @@ def test_bill_ref_urls_labels_and_bad_ids():
     ref = parse_bill_id("H.R. 6655", congress=118)
     assert ref.bill == "hr6655" and ref.label == "H.R. 6655" and ref.congress_label == "118th Congress"
     assert ref.file_url("https://www.govinfo.gov/bulkdata/BILLSTATUS/") == (
-        "https://www.govinfo.gov/bulkdata/BILLSTATUS/118/hr/BILLSTATUS-118hr6655.xml")
+        "https://www.govinfo.gov/bulkdata/BILLSTATUS/118/hr/BILLSTATUS-118hr6655.xml"
+    )
     assert ref.congress_gov_url == "https://www.congress.gov/bill/118th-congress/house-bill/6655"
     assert BillRef(117, "sconres", 7).congress_gov_url.endswith("/117th-congress/senate-concurrent-resolution/7")
     assert [ordinal(n) for n in (101, 102, 103, 111, 112, 113, 121)] == [
-        "101st", "102nd", "103rd", "111th", "112th", "113th", "121st"]
+        "101st",
+        "102nd",
+        "103rd",
+        "111th",
+        "112th",
+        "113th",
+        "121st",
+    ]
     with pytest.raises(BillIdError, match="'HB 12': not a federal bill number"):
         parse_bill_id("HB 12", congress=119)
 
 
 def test_bill_numbers_found_in_questions():
     assert bill_mentions("Where is H.R. 6655 now? And hr 6655, S. 2902, H.J.Res. 45?") == [
-        ("hr", 6655), ("s", 2902), ("hjres", 45)]
+        ("hr", 6655),
+        ("s", 2902),
+        ("hjres", 45),
+    ]
     assert bill_mentions("what's new since it's 2024 for apprenticeships 2023") == []
     assert congress_mentioned("what is S. 2902 in the 116th Congress?") == 116
     assert congress_mentioned("what is S. 2902?") is None
@@ -61,8 +72,13 @@ def test_the_first_version_says_tracking_started_with_the_latest_action(s35):
 
 
 def test_new_actions_cosponsors_summary_law_and_status(s35):
-    new_action = Action(date="2021-03-01", text="Passed/agreed to in House: On passage Passed without objection.",
-                        type="Floor", code="8000", source="Library of Congress")
+    new_action = Action(
+        date="2021-03-01",
+        text="Passed/agreed to in House: On passage Passed without objection.",
+        type="Floor",
+        code="8000",
+        source="Library of Congress",
+    )
     chamber_copy = dataclasses.replace(new_action, text=new_action.text, code=None, source="House floor actions")
     newcomers = tuple(Member(full_name=f"Sen. Doe{n}, Jan [D-MA]", bioguide_id=f"D00000{n}",
                              sponsorship_date="2021-02-20") for n in range(3))  # fmt: skip
@@ -89,7 +105,9 @@ def test_new_actions_cosponsors_summary_law_and_status(s35):
 
 def test_a_changed_latest_action_without_a_new_action_is_a_status_change(s35):
     later = dataclasses.replace(s35, latest_action=Action(date="2021-02-19", text="Placed on the Union Calendar."))
-    assert [c.text for c in decide(s35, later)] == ["status changed: latest action 2021-02-19: Placed on the Union Calendar."]
+    assert [c.text for c in decide(s35, later)] == [
+        "status changed: latest action 2021-02-19: Placed on the Union Calendar."
+    ]
 
 
 def test_the_hash_ignores_the_records_own_update_time_but_not_content(s35):

@@ -53,7 +53,10 @@ def test_what_is_s2902_says_what_it_is_and_where_it_stands(desk):
         "2019-11-20 by Sen. Smith, Tina [D-MN]; its latest action, on 2019-11-20, was: Read twice and referred "
         "to the Committee on Health, Education, Labor, and Pensions."
     )
-    assert status.sentences[1] == "Its official title is: A bill to enhance the rural health workforce, and for other purposes."
+    assert (
+        status.sentences[1]
+        == "Its official title is: A bill to enhance the rural health workforce, and for other purposes."
+    )
     assert status.source == "BILLSTATUS, 116th Congress, S. 2902 (GovInfo)"
     assert status.url == "https://www.congress.gov/bill/116th-congress/senate-bill/2902"
     assert status.published == "2019-11-20"
@@ -81,7 +84,10 @@ def test_who_sponsored_adds_the_sponsor_and_cosponsor_count(desk):
     facts = desk.facts("Who sponsored H.R. 1 in the 117th Congress?")
     sponsors = facts[-1]
     assert sponsors.doc_id == "bill:117-hr-1:sponsors"
-    assert sponsors.sentences[0] == "H.R. 1 is sponsored by Rep. Sarbanes, John P. [D-MD-3] and has 222 cosponsors (2 original)."
+    assert (
+        sponsors.sentences[0]
+        == "H.R. 1 is sponsored by Rep. Sarbanes, John P. [D-MD-3] and has 222 cosponsors (2 original)."
+    )
     assert sponsors.sentences[1].startswith("Cosponsors include Rep. Pelosi, Nancy [D-CA-12], ")
     assert len(desk.facts("What is H.R. 1 in the 117th Congress?")) == 2  # not asked: no sponsor fact
 

@@ -39,7 +39,8 @@ BY_HAND = {
                                  "Referred to the House Committee on Ways and Means.", 3),
     "BILLSTATUS-116s2902.xml": (116, "s", 2902, "2019-11-20", "Sen. Smith, Tina [D-MN]", 1,
                                 "Strengthening Our Rural Health Workforce Act of 2019", "2019-11-20",
-                                "Read twice and referred to the Committee on Health, Education, Labor, and Pensions.", 2),
+                                "Read twice and referred to the Committee on Health, Education, Labor, and "
+                                "Pensions.", 2),
     "BILLSTATUS-116s790.xml": (116, "s", 790, "2019-03-13", "Sen. Graham, Lindsey [R-SC]", 2,
                                "A bill to clarify certain provisions of Public Law 103-116, the Catawba Indian Tribe "
                                "of South Carolina Land Claims Settlement Act of 1993, and for other purposes.",
@@ -55,7 +56,8 @@ BY_HAND = {
                                  "Protecting Family and Small Business Tax Cuts Act of 2022", "2022-02-09",
                                  "Referred to the House Committee on Ways and Means.", 3),
     "BILLSTATUS-117s35.xml": (117, "s", 35, "2021-01-22", "Sen. Van Hollen, Chris [D-MD]", 72,
-                              "Officer Eugene Goodman Congressional Gold Medal Act", "2021-02-18", "Held at the desk.", 10),
+                              "Officer Eugene Goodman Congressional Gold Medal Act", "2021-02-18",
+                              "Held at the desk.", 10),
     "BILLSTATUS-117sconres7.xml": (117, "sconres", 7, "2021-03-01", "Sen. Klobuchar, Amy [D-MN]", 38,
                                    "A concurrent resolution recognizing the heroism of the United States Capitol "
                                    "personnel and journalists during the insurrectionist attack on the United States "
@@ -97,31 +99,49 @@ def test_s2902_in_detail():
     assert (smith.bioguide_id, smith.party, smith.state, smith.district) == ("S001203", "D", "MN", None)
     barrasso = bill.cosponsors[0]
     assert (barrasso.full_name, barrasso.bioguide_id, barrasso.sponsorship_date) == (
-        "Sen. Barrasso, John [R-WY]", "B001261", "2019-11-20")
+        "Sen. Barrasso, John [R-WY]",
+        "B001261",
+        "2019-11-20",
+    )
     assert barrasso.is_original and barrasso.current
     committee = bill.committees[0]
     assert (committee.name, committee.system_code, committee.chamber, committee.type) == (
-        "Health, Education, Labor, and Pensions Committee", "sshr00", "Senate", "Standing")
+        "Health, Education, Labor, and Pensions Committee",
+        "sshr00",
+        "Senate",
+        "Standing",
+    )
     assert [(a.name, a.date) for a in committee.activities] == [("Referred to", "2019-11-20T15:43:29Z")]
     intro = [a for a in bill.actions if a.code == "10000"]
-    assert [(a.text, a.type, a.source) for a in intro] == [("Introduced in Senate", "IntroReferral", "Library of Congress")]
+    assert [(a.text, a.type, a.source) for a in intro] == [
+        ("Introduced in Senate", "IntroReferral", "Library of Congress")
+    ]
     referral = bill.actions[0]
     assert referral.source == "Senate" and referral.committees == ("Health, Education, Labor, and Pensions Committee",)
     assert bill.text_versions[0].type == "Introduced in Senate"
-    assert bill.text_versions[0].urls == ("https://www.govinfo.gov/content/pkg/BILLS-116s2902is/xml/BILLS-116s2902is.xml",)
+    assert bill.text_versions[0].urls == (
+        "https://www.govinfo.gov/content/pkg/BILLS-116s2902is/xml/BILLS-116s2902is.xml",
+    )
     assert bill.summaries == () and bill.laws == () and bill.related_bills == ()
 
 
 def test_summaries_related_bills_and_house_districts():
     s832 = parse("BILLSTATUS-116s832.xml")
     assert [(s.version_code, s.action_desc) for s in s832.summaries] == [
-        ("00", "Introduced in Senate"), ("25", "Reported to Senate"), ("55", "Passed Senate")]
+        ("00", "Introduced in Senate"),
+        ("25", "Reported to Senate"),
+        ("55", "Passed Senate"),
+    ]
     assert s832.summaries[0].action_date == "2019-03-14"
     assert s832.summaries[0].text.startswith("This bill nullifies the supplemental treaty between the United States")
     assert "<p>" not in s832.summaries[0].text
     related = s832.related_bills[0]
     assert (related.congress, related.type, related.number, related.relationships) == (
-        116, "hr", 1803, ("Identical bill (CRS)",))
+        116,
+        "hr",
+        1803,
+        ("Identical bill (CRS)",),
+    )
     assert related.latest_action_date == "2019-06-05" and related.latest_action_text == "Subcommittee Hearings Held."
     assert parse("BILLSTATUS-116hr5183.xml").sponsor.district == "0"  # the Delegate for DC
     assert parse("BILLSTATUS-116hr4907.xml").sponsor.district == "8"
@@ -143,7 +163,8 @@ def test_the_later_schema_reads_the_same_and_keeps_withdrawals_and_laws():
     assert bill.committees[0].system_code == "sshr00"
     assert [(s.version_code, s.action_desc) for s in bill.summaries] == [("00", "Introduced in Senate")]
     assert bill.summaries[0].text == (
-        "Strengthening Our Rural Health Workforce Act of 2019\nThis bill expands & supports rural residency training.")
+        "Strengthening Our Rural Health Workforce Act of 2019\nThis bill expands & supports rural residency training."
+    )
     coons = bill.cosponsors[1]
     assert coons.withdrawn_date == "2019-11-25" and not coons.current and not coons.is_original
     assert [m.full_name for m in bill.current_cosponsors] == ["Sen. Barrasso, John [R-WY]"]
@@ -158,8 +179,11 @@ def test_the_later_schema_reads_the_same_and_keeps_withdrawals_and_laws():
         (b"<html><body>Just a moment...</body></html>", "not a BILLSTATUS document (root element <html>"),
         (b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>', "not a BILLSTATUS document"),
         (b"<billStatus><bill><billNumber>x</billNumber></bill></billStatus>", "without a valid bill number"),
-        (b'<?xml version="1.0"?><!DOCTYPE billStatus [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-         b"<billStatus><bill><title>&b;</title></bill></billStatus>", "refused: the XML declares a DOCTYPE"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE billStatus [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+            b"<billStatus><bill><title>&b;</title></bill></billStatus>",
+            "refused: the XML declares a DOCTYPE",
+        ),
         (b'<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><billStatus/>', "refused"),
     ],
 )

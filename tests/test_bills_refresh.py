@@ -98,13 +98,21 @@ def test_new_action_makes_a_version_and_a_searchable_policy_update(env, fake_ser
     env.serve(ref, S2902)
     first = env.refresh()["s2902"]
     assert first.status == "ok" and first.changes[0].startswith("tracking started; latest action 2019-11-20")
-    assert first.to_json()["jurisdiction"] == "us" and set(first.to_json()) >= {"bill", "congress", "status", "changes", "error"}
+    assert first.to_json()["jurisdiction"] == "us" and set(first.to_json()) >= {
+        "bill",
+        "congress",
+        "status",
+        "changes",
+        "error",
+    }
     assert env.versions(ref) == 1
 
     env.serve(ref, with_new_action(S2902))
     second = env.refresh()["s2902"]
     assert second.status == "ok"
-    assert second.changes == ("new action 2019-12-10: Committee on Health, Education, Labor, and Pensions. Hearings held.",)
+    assert second.changes == (
+        "new action 2019-12-10: Committee on Health, Education, Labor, and Pensions. Hearings held.",
+    )
     assert env.versions(ref) == 2
     tracked = store.get(env.conn, ref.key)
     assert tracked.version == 2 and tracked.etag and tracked.last_error is None

@@ -61,7 +61,9 @@ def decide(previous: Bill | None, current: Bill) -> list[Change]:
     known = {(s.version_code, s.action_date) for s in previous.summaries}
     for s in current.summaries:
         if (s.version_code, s.action_date) not in known:
-            changes.append(Change("summary", f"new summary: {s.action_desc or 'CRS summary'} ({s.action_date})", s.action_date))
+            changes.append(
+                Change("summary", f"new summary: {s.action_desc or 'CRS summary'} ({s.action_date})", s.action_date)
+            )
     known_texts = {(t.type, t.date) for t in previous.text_versions}
     for t in current.text_versions:
         if (t.type, t.date) not in known_texts:
@@ -139,7 +141,9 @@ def _cosponsor_changes(previous: Bill, current: Bill) -> list[Change]:
         names = ", ".join(m.full_name for m in added[:MAX_NAMES])
         more = f" and {len(added) - MAX_NAMES} more" if len(added) > MAX_NAMES else ""
         dates = sorted(m.sponsorship_date for m in added if m.sponsorship_date)
-        changes.append(Change("cosponsors", f"{_plural(len(added), 'new cosponsor')}: {names}{more}", dates[-1] if dates else None))
+        changes.append(
+            Change("cosponsors", f"{_plural(len(added), 'new cosponsor')}: {names}{more}", dates[-1] if dates else None)
+        )
     for m in withdrawn:
         changes.append(Change("withdrawn", f"cosponsor withdrew: {m.full_name} ({m.withdrawn_date})", m.withdrawn_date))
     return changes

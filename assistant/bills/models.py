@@ -170,8 +170,15 @@ class Bill:
 
 # Title types name the stage they belong to (user guide table 6); the files list them in no
 # reliable order, so the furthest stage is found by its words.
-_STAGES = (("enacted", 5), ("agreed to by house and senate", 4), ("conference", 4), ("passed", 3),
-           ("amended", 3), ("reported", 2), ("introduced", 1))
+_STAGES = (
+    ("enacted", 5),
+    ("agreed to by house and senate", 4),
+    ("conference", 4),
+    ("passed", 3),
+    ("amended", 3),
+    ("reported", 2),
+    ("introduced", 1),
+)
 
 
 def _furthest(titles: list[Title], *, prefer: str) -> Title:

@@ -62,7 +62,8 @@ def parse_billstatus(data: bytes, *, name: str = "BILLSTATUS file") -> Bill:
     congress = _text(bill, "congress")
     if not (number.isdigit() and congress.isdigit()) or kind not in TYPES:
         raise BillError(
-            name, f"BILLSTATUS record without a valid bill number, type and Congress ({number!r}, {kind!r}, {congress!r})"
+            name,
+            f"BILLSTATUS record without a valid bill number, type and Congress ({number!r}, {kind!r}, {congress!r})",
         )
     latest = bill.find("latestAction")
     return Bill(

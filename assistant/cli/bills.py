@@ -52,7 +52,10 @@ def _ref(service, bill: str, congress: int | None) -> BillRef:
 
 
 congress_option = click.option(
-    "--congress", type=click.IntRange(1, 999), default=None, help="The Congress (default: $ASSISTANT_CONGRESS, else 119)."
+    "--congress",
+    type=click.IntRange(1, 999),
+    default=None,
+    help="The Congress (default: $ASSISTANT_CONGRESS, else 119).",
 )
 
 
@@ -156,9 +159,8 @@ def show(service, bill, congress, as_json) -> None:
     found = store.latest_bill(conn, tracked.id) if tracked and tracked.version else None
     if found is None:
         state = "tracked but not fetched yet" if tracked else "not tracked"
-        raise ConfigError(
-            f"{ref.label} ({ref.congress_label}) is {state}: `assistant bills track {ref.bill} --congress {ref.congress}`"
-        )
+        hint = f"`assistant bills track {ref.bill} --congress {ref.congress}`"
+        raise ConfigError(f"{ref.label} ({ref.congress_label}) is {state}: {hint}")
     summary = bill_summary(found)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
