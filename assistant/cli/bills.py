@@ -59,7 +59,7 @@ congress_option = click.option(
 )
 
 
-@bills.command("track")
+@bills.command("track", short_help="Follow a bill and fetch it once now.")
 @click.argument("bill")
 @congress_option
 @click.pass_obj
