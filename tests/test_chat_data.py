@@ -147,7 +147,8 @@ async def test_card_for_a_massachusetts_bmet_pay_question(rt):
     message, elements = last_reply(chat)
     card = card_of(chat, elements)
     assert card is not None
-    assert card.startswith("SOC 49-9062,")
+    assert card.startswith("Official occupation code: SOC 49-9062.")
+    assert "- [1] Medical Equipment Repairers, Massachusetts · BLS OEWS May 2025, Massachusetts" in message["output"]
     assert ("- **Median pay:** $78,230 a year ($37.61/hr) in Massachusetts; $61,660 a year ($29.64/hr) nationally"
             in card)
     assert "- **Middle half earned:** $62,930 to $92,510 in Massachusetts; $47,470 to $78,500 nationally" in card

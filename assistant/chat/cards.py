@@ -59,7 +59,7 @@ def occupation_card(desk, citations: Sequence[Citation]) -> OccupationCard | Non
     if here is None and nation is None:
         return None
     title = (here or nation).occ_title
-    lines = [f"SOC {soc}, the official occupation these figures are for.", ""]
+    lines = [f"Official occupation code: SOC {soc}.", ""]
     lines += _pay_lines(local.title if local else "", here, nation)
     lines += ["", f"*Pay: BLS OEWS {markup.escape_text(oews)}.*"]
     lines += _outlook(lookup, soc, releases.get("projections", ""))

@@ -24,6 +24,8 @@ DOC_TYPE_LABELS = {
     "policy_update": "Policy updates (tracked feeds)",
     "reference": "Reference data (occupations table)",
 }
+#: Kinds of source that are not documents (not offered as a filter).
+SOURCE_LABELS = {**DOC_TYPE_LABELS, "data": "Official labor-market data"}
 SOURCES_MIN, SOURCES_MAX, SOURCES_DEFAULT = 1, 10, 5
 
 

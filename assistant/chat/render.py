@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assistant.chat import markup
-from assistant.chat.panel import DOC_TYPE_LABELS, Choice
+from assistant.chat.panel import SOURCE_LABELS, Choice
 from assistant.chat.profiles import Profile
 from assistant.types import Answer, Citation
 
@@ -49,7 +49,10 @@ def human_date(iso: str | None) -> str:
 
 
 def date_label(citation: Citation) -> str:
-    """ "published ..." for a dated policy update, "as of ..." for a curated document."""
+    """ "published ..." for a dated policy update, "as of ..." for a curated document, and for
+    official data its release and place ("BLS OEWS May 2025, Massachusetts"), which dates it."""
+    if citation.doc_type == "data" and citation.source:
+        return citation.source
     when = human_date(citation.published)
     if not when:
         return "date not recorded"
@@ -57,7 +60,7 @@ def date_label(citation: Citation) -> str:
 
 
 def source_card(citation: Citation) -> SourceCard:
-    kind = DOC_TYPE_LABELS.get(citation.doc_type, citation.doc_type.replace("_", " "))
+    kind = SOURCE_LABELS.get(citation.doc_type, citation.doc_type.replace("_", " "))
     lines = [
         f"**{markup.escape_text(citation.title)}**",
         "",
