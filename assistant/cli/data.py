@@ -12,12 +12,14 @@ import json
 import click
 
 from assistant.occupations import importers, store
+from assistant.people.importers import import_legislators
 
 _SOURCES_HELP = {
     "oews": "BLS OEWS all-data rows: .csv, .csv.gz or BLS's .xlsx (cross-industry rows are kept).",
     "onet": "The O*NET text release folder (db_30_1_text.zip unzipped).",
     "projections": "BLS Employment Projections occupation.xlsx (sheet Table 1.2).",
     "cip": "NCES CIP 2020 to SOC 2018 crosswalk CSV.",
+    "legislators": "congress-legislators YAML and/or Open States Massachusetts folders.",
 }
 
 
@@ -34,19 +36,21 @@ def data() -> None:
       assistant data import onet ../shared/data/onet --json
       assistant data import projections ../shared/data/bls-ep/occupation.xlsx
       assistant data import cip ../shared/data/cip/CIP2020_SOC2018_Crosswalk.csv
+      assistant data import legislators ../shared/data/legislators --release 2026-06-15
       assistant data status
     """
 
 
 @data.command("import")
-@click.argument("source", type=click.Choice(list(importers.IMPORTERS)))
+@click.argument("source", type=click.Choice([*importers.IMPORTERS, "legislators"]))
 @click.argument("path", type=click.Path(path_type=str))
 @click.option("--release", default=None, metavar="NAME",
-              help="OEWS only: the release (e.g. 'May 2025') when the file name does not say it.")
+              help="OEWS: the release (e.g. 'May 2025') when the file name does not say it; "
+                   "legislators: the date the files were published (YYYY-MM-DD; default today).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
 def import_command(service, source: str, path: str, release: str | None, as_json: bool) -> None:
-    """Import PATH as the new release of SOURCE (oews, onet, projections, cip).
+    """Import PATH as the new release of SOURCE (oews, onet, projections, cip, legislators).
 
     \b
     oews         BLS OEWS all-data rows (.csv, .csv.gz, .xlsx); the release comes from the
@@ -54,10 +58,15 @@ def import_command(service, source: str, path: str, release: str | None, as_json
     onet         the O*NET text release folder; release from its Read Me.txt
     projections  BLS EP occupation.xlsx; release from the Table 1.2 title (2024-34)
     cip          NCES CIP-SOC crosswalk CSV; release from its columns (CIP 2020)
+    legislators  the congress-legislators folder, the Open States Massachusetts folder, or
+                 a folder holding both; --release is the date they were published
     """
-    if release and source != "oews":
-        raise click.UsageError("--release applies to oews only (the other files name their release)")
-    stored = importers.import_source(service.db, source, path, release=release)
+    if release and source not in ("oews", "legislators"):
+        raise click.UsageError("--release applies to oews and legislators only (the other files name their release)")
+    if source == "legislators":
+        stored = import_legislators(service.db, path, as_of=release)
+    else:
+        stored = importers.import_source(service.db, source, path, release=release)
     if as_json:
         click.echo(json.dumps({"source": stored.source, "release": stored.release, "rows": stored.rows}))
     else:

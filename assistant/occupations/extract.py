@@ -115,8 +115,13 @@ def load_extract(conn: sqlite3.Connection, folder: str | Path) -> list[Release]:
             from_extract = previous is not None and previous[1] == release.checksum
             if not from_extract or previous[0] == version:
                 continue  # the user's own import, or this very extract already
-        fresh = importers.import_source(conn, source, folder / part["path"],
-                                        release=part["release"] if source == "oews" else None)
+        if source == "legislators":  # corpus/legislators/: members and committees (assistant.people)
+            from assistant.people.importers import import_legislators
+
+            fresh = import_legislators(conn, folder / part["path"], as_of=part.get("as_of"))
+        else:
+            fresh = importers.import_source(conn, source, folder / part["path"],
+                                            release=part["release"] if source == "oews" else None)
         conn.execute(
             "INSERT INTO data_extract_loads (source, version, checksum) VALUES (?, ?, ?) "
             "ON CONFLICT(source) DO UPDATE SET version = excluded.version, checksum = excluded.checksum",

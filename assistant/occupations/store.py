@@ -1,6 +1,6 @@
 """Tables for the official data, one release per source, replaced whole in one transaction.
 
-Every source (``oews``, ``onet``, ``projections``, ``cip``) owns a few tables and one row of
+Every source (``oews``, ``onet``, ``projections``, ``cip``, ``legislators``) owns a few tables and one row of
 ``data_releases``. ``replace_source`` deletes the old rows and inserts the new ones inside one
 transaction: readers (WAL) keep answering from the previous release until the commit, and a
 file that fails half-way leaves the previous release exactly as it was. The SQL is plain
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from assistant import db
 
-SOURCES = ("oews", "onet", "projections", "cip")
+SOURCES = ("oews", "onet", "projections", "cip", "legislators")
 
 #: OEWS figure columns, in the publisher's names (lower-cased in the table).
 OEWS_FIGURES = (
@@ -140,6 +140,8 @@ TABLES: Mapping[str, tuple[str, ...]] = {
              "onet_tools", "onet_education"),
     "projections": ("projections",),
     "cip": ("cip_soc",),
+    # Created by assistant.people.store (component "people"); released here like the others.
+    "legislators": ("people_sources", "people_members", "people_committees", "people_memberships"),
 }
 
 

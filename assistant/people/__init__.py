@@ -1,0 +1,1 @@
+"""Members and committees (Congress, the Massachusetts legislature): import, store, lookups."""
