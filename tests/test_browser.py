@@ -229,7 +229,7 @@ def test_three_turns_end_in_a_plan(page):
     text = plan.inner_text()
     assert "Step 1. Start from your service" in text and "Springfield, MA" in text and "Sources" in text
     assert plan.locator("a", has_text="bmet-plan.md").count() + plan.locator("text=bmet-plan.md").count() >= 1
-    plan.scroll_into_view_if_needed()
+    boxes.first.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "13-three-turns-plan.png", full_page=False)
 
 
