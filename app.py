@@ -2,28 +2,21 @@
 
 Run it with ``assistant serve`` (or ``make run``). What each part decides lives in
 ``assistant/chat/``; this file translates between Chainlit's objects and those plain ones, and
-is the only module that imports Chainlit.
+is the only module that uses Chainlit's chat API (``assistant/chat/routes.py`` adds the few
+HTTP routes beside Chainlit's own, with its auth helpers).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
-from http.cookies import SimpleCookie
 
 import chainlit as cl
-from chainlit.auth import get_configuration, get_current_user
-from chainlit.auth.cookie import clear_auth_cookie
 from chainlit.config import config as chainlit_config
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider, Switch, TextInput
-from chainlit.server import app as web
-from fastapi import Depends, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
-from fastapi.routing import APIRoute
 
-from assistant.chat import auth, guards, history, markup, panel, planning, profiles, render, updates, visuals
+from assistant.chat import auth, guards, history, markup, panel, planning, profiles, render, routes, updates, visuals
 from assistant.chat import memory as chat_memory
 from assistant.chat.answering import AnswerFailed, Turn, history_before, stream_answer
 from assistant.chat.answering import Request as AnswerRequest
@@ -32,7 +25,7 @@ from assistant.conversation import Memory
 from assistant.errors import AssistantError
 from assistant.types import Answer
 
-STAFF_COOKIE = "assistant_staff_signin"
+STAFF_COOKIE = routes.STAFF_COOKIE
 _runtime: Runtime | None = None
 
 
@@ -67,19 +60,10 @@ async def password_login(username: str, password: str) -> cl.User | None:
     return _to_user(identity) if identity else None
 
 
-def _staff_signin_requested(cookie_header: str | None) -> bool:
-    cookies = SimpleCookie()
-    try:
-        cookies.load(cookie_header or "")
-    except Exception:
-        return False
-    return STAFF_COOKIE in cookies
-
-
 @cl.header_auth_callback
 async def guest_login(headers) -> cl.User | None:
     """Students need no account: each new browser becomes its own guest (when the setting allows)."""
-    if not runtime().chat.open_career_guide or _staff_signin_requested(headers.get("cookie")):
+    if not runtime().chat.open_career_guide or routes.staff_signin_requested(headers.get("cookie")):
         return None
     return _to_user(auth.new_guest())
 
@@ -115,7 +99,7 @@ async def _open(profile: profiles.Profile, saved: dict | None = None) -> bool:
     """Send the settings panel and the commands; False when this person may not use ``profile``."""
     staff = _is_staff(_user())
     if profile.staff_only and not staff:
-        await cl.Message(content=_staff_only_text()).send()
+        await cl.Message(content=profiles.STAFF_ONLY).send()
         return False
     defaults = _panel_defaults()
     values = {**panel.initial_values(profile, **defaults), **(saved or {})}
@@ -166,13 +150,6 @@ def _widget(spec: panel.Widget, value):
     )
 
 
-def _staff_only_text() -> str:
-    return (
-        "The Policy desk is for advocacy staff. Please sign in with a staff account "
-        "(**Staff sign-in**, top right), or switch to the Career guide."
-    )
-
-
 @cl.on_chat_start
 async def on_chat_start() -> None:
     cl.user_session.set("memory", Memory())
@@ -182,11 +159,8 @@ async def on_chat_start() -> None:
 @cl.on_chat_resume
 async def on_chat_resume(thread: dict) -> None:
     await _open(_profile(), cl.user_session.get("chat_settings") or {})
-    remembered = Memory()
-    if _choice(_profile()).remember:
-        said = [s.get("output") or "" for s in thread.get("steps") or ()
-                if s.get("type") == "user_message" and not s.get("command")]
-        remembered = await asyncio.to_thread(chat_memory.replay, runtime().service, said)
+    remember = _choice(_profile()).remember
+    remembered = await asyncio.to_thread(chat_memory.replay, runtime().service, thread) if remember else Memory()
     cl.user_session.set("memory", remembered)
 
 
@@ -236,7 +210,7 @@ def _turns() -> list[Turn]:
 async def answer(message: cl.Message) -> None:
     rt, profile = runtime(), _profile()
     if profile.staff_only and not _is_staff(_user()):
-        await cl.Message(content=_staff_only_text()).send()
+        await cl.Message(content=profiles.STAFF_ONLY).send()
         return
     checked = guards.check(message.content, max_chars=rt.chat.max_question_chars, hint=profiles_hint(profile))
     if not checked.ok:
@@ -355,13 +329,9 @@ async def compare_careers() -> None:
     home = _memory().place or _choice(_profile()).home_area or rt.settings.home_area
     chart = await asyncio.to_thread(visuals.compare_chart, rt.service, home_area=home)
     if chart is None:
-        await cl.Message(content=NO_DATA).send()
+        await cl.Message(content=visuals.NO_DATA).send()
         return
     await send_chart(chart)
-
-
-NO_DATA = ("The labour-market figures are not loaded yet, so I can't draw this chart. "
-           "An administrator can load them with `assistant ingest corpus/`.")
 
 
 async def send_chart(chart: visuals.Chart) -> None:
@@ -379,25 +349,17 @@ PLAN_BACKGROUND = "plan_background"
 async def make_plan(text: str = "", *, background: str | None = None) -> None:
     """The pathway plan from what this chat knows; asks first for what is missing."""
     rt, choice = runtime(), _choice(_profile())
-    remembered = _memory() if choice.remember else Memory()
-    if text.strip():
-        remembered = await asyncio.to_thread(rt.service.understand, text, remembered)
-    if background:
-        remembered = dataclasses.replace(remembered, background=background)
+    remembered, needs = await asyncio.to_thread(
+        planning.gather, rt.service, text, _memory(), choice=choice, background=background,
+        default_home=rt.settings.home_area)
     if choice.remember:
         cl.user_session.set("memory", remembered)
-    home = None
-    if choice.home_area:
-        home, _ = await asyncio.to_thread(chat_memory.home_area, rt.service, choice.home_area)
-    needs = planning.inputs(remembered, home_area=home or rt.settings.home_area or None)
     if needs.missing:
         actions = [cl.Action(name=PLAN_BACKGROUND, payload={"background": key}, label=label)
                    for key, label in planning.BACKGROUND_LABELS.items()] if "background" in needs.missing else []
         await cl.Message(content=planning.ask_for(needs.missing), actions=actions).send()
         return
-    goal = needs.goal.upper() if len(needs.goal) <= 5 else needs.goal
-    await cl.Message(content=f"Making your plan for {markup.escape_text(goal)} in "
-                             f"{markup.escape_text(needs.place)}; this takes a few seconds…").send()
+    await cl.Message(content=planning.working_note(needs)).send()
     try:
         plan = await asyncio.to_thread(rt.service.plan, background=needs.background, place=needs.place,
                                        goal=needs.goal)
@@ -408,8 +370,7 @@ async def make_plan(text: str = "", *, background: str | None = None) -> None:
     file = cl.File(name=name, content=plan.to_markdown().encode("utf-8"), mime="text/markdown", display="inline")
     cards = [cl.Text(name=render.card_name(c.n), content=render.source_card(c).content, display="side")
              for c in plan.citations]
-    body = planning.checklist(plan) + f"\n\nDownload it as a checklist: {name}"
-    await cl.Message(content=body, elements=[*cards, file]).send()
+    await cl.Message(content=planning.checklist(plan, download=name), elements=[*cards, file]).send()
 
 
 @cl.action_callback(PLAN_BACKGROUND)
@@ -422,55 +383,10 @@ async def on_plan_background(action: cl.Action) -> None:
         await make_plan(background=background)
 
 
-# -- web routes beside Chainlit's ----------------------------------------------------------
+# -- web routes beside Chainlit's (assistant/chat/routes.py) ---------------------------------
 
-
-async def chat_file(key: str, user=Depends(get_current_user)):
-    """An element file of a past chat, to its owner only; never rendered as a page of this site."""
-    rt = runtime()
-    owner = getattr(user, "id", None)
-    if not owner or rt.files.owner(key) != owner:
-        raise HTTPException(status_code=404, detail="Not found")
-    try:
-        path, mime = rt.files.read(key)
-    except (FileNotFoundError, ValueError):
-        raise HTTPException(status_code=404, detail="Not found") from None
-    inline = mime.startswith("image/") and mime != "image/svg+xml"
-    if mime.startswith("text/"):
-        mime, inline = "text/plain; charset=utf-8", True
-    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
-    return FileResponse(
-        path,
-        media_type=mime if inline else "application/octet-stream",
-        headers=headers,
-        content_disposition_type="inline" if inline else "attachment",
-        filename=None if inline else path.name,
-    )
-
-
-async def staff_signin(request: Request):
-    """Leave the guest session and open the password form (the login page skips guest sign-in)."""
-    response = RedirectResponse(url="/login", status_code=303)
-    clear_auth_cookie(request, response)
-    response.set_cookie(STAFF_COOKIE, "1", max_age=900, httponly=True, samesite="lax")
-    return response
-
-
-async def auth_config(request: Request):
-    """Chainlit's /auth/config, except that guest sign-in is off when staff asked to sign in."""
-    conf = get_configuration()
-    if not runtime().chat.open_career_guide or _staff_signin_requested(request.headers.get("cookie")):
-        conf = {**conf, "headerAuth": False}
-    return JSONResponse(conf)
-
-
-# Chainlit ends its routes with a catch-all page route, so ours go first.
-for _route in (
-    APIRoute("/chat-files/{key:path}", chat_file, methods=["GET"]),
-    APIRoute("/staff", staff_signin, methods=["GET"]),
-    APIRoute("/auth/config", auth_config, methods=["GET"]),
-):
-    web.router.routes.insert(0, _route)
+routes.install(runtime)
+chat_file, staff_signin, auth_config = routes.chat_file, routes.staff_signin, routes.auth_config
 
 
 @cl.on_app_startup

@@ -10,7 +10,7 @@ Everything here blocks on SQLite, so the app calls it in a worker thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.chat.panel import Choice
@@ -70,14 +70,16 @@ def home_area(service, text: str) -> tuple[str | None, str]:
     return area.title, ""
 
 
-def replay(service, messages: Iterable[str]) -> Memory:
+def replay(service, thread: Mapping) -> Memory:
     """The memory a resumed chat had: its user messages understood again, oldest first.
 
-    Nothing is stored besides the chat's own history, so this is how a reopened chat remembers.
+    ``thread`` is Chainlit's stored thread (its ``steps``). Nothing is stored besides the chat's
+    own history, so this is how a reopened chat remembers.
     """
     memory = Memory()
-    for text in messages:
-        if text and text.strip():
+    for step in thread.get("steps") or ():
+        text = step.get("output") or ""
+        if step.get("type") == "user_message" and not step.get("command") and text.strip():
             memory = service.understand(text, memory)
     return memory
 

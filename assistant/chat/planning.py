@@ -9,7 +9,7 @@ is missing it asks for it in one short message with one button per background.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.chat import markup, render
 from assistant.conversation import BACKGROUNDS, Memory
@@ -50,6 +50,27 @@ def inputs(memory: Memory, *, home_area: str | None) -> PlanInputs:
     return PlanInputs(background=memory.background, place=memory.place or home_area or None, goal=goal)
 
 
+def gather(service, text: str, memory: Memory, *, choice, background: str | None = None,
+           default_home: str = "") -> tuple[Memory, PlanInputs]:
+    """The memory after the plan request (``text`` may say more: "I'm a veteran, make me a plan")
+    and what the plan would be made from. Blocks on SQLite: call it in a worker thread."""
+    from assistant.chat.memory import home_area
+
+    remembered = memory if choice.remember else Memory()
+    if text.strip():
+        remembered = service.understand(text, remembered)
+    if background:
+        remembered = replace(remembered, background=background)
+    home = home_area(service, choice.home_area)[0] if choice.home_area else None
+    return remembered, inputs(remembered, home_area=home or default_home or None)
+
+
+def working_note(needs: PlanInputs) -> str:
+    goal = needs.goal.upper() if len(needs.goal) <= 5 else needs.goal
+    return (f"Making your plan for {markup.escape_text(goal)} in {markup.escape_text(needs.place or '')}; "
+            f"this takes a few seconds…")
+
+
 def ask_for(missing: tuple[str, ...]) -> str:
     """One short message asking for what is missing (the background comes with buttons)."""
     if "background" in missing and "place" in missing:
@@ -60,13 +81,16 @@ def ask_for(missing: tuple[str, ...]) -> str:
     return 'To make your plan, tell me your town or state, e.g. "I live in Springfield, MA", then ask again.'
 
 
-def checklist(plan) -> str:
-    """The plan as a Markdown task list, then its numbered sources (each opens a card)."""
+def checklist(plan, *, download: str = "") -> str:
+    """The plan as a Markdown task list, then its numbered sources (each opens a card), then the
+    name of its downloadable file (which Chainlit links to the file)."""
     lines = [f"**Your plan: {markup.escape_text(plan.goal)} in {markup.escape_text(plan.place)}**", "",
              f"For a {markup.escape_text(plan.background.replace('-', ' '))}. Tick each step off as you go.", ""]
     lines += [f"- [ ] **Step {s.n}.** {markup.sanitize_stream(s.text)}" for s in plan.steps]
     if plan.citations:
         lines += ["", render.sources_block(plan.citations)]
+    if download:
+        lines += ["", f"Download it as a checklist: {download}"]
     return "\n".join(lines)
 
 

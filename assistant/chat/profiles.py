@@ -170,6 +170,10 @@ POLICY_DESK = Profile(
 )
 
 PROFILES = (CAREER_GUIDE, POLICY_DESK)
+STAFF_ONLY = (
+    "The Policy desk is for advocacy staff. Please sign in with a staff account "
+    "(**Staff sign-in**, top right), or switch to the Career guide."
+)
 
 
 def by_name(name: str | None) -> Profile:

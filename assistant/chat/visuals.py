@@ -15,6 +15,9 @@ from assistant.conversation import Memory
 from assistant.occupations.resolve import NATION
 from assistant.types import Answer
 
+NO_DATA = ("The labour-market figures are not loaded yet, so I can't draw this chart. "
+           "An administrator can load them with `assistant ingest corpus/`.")
+
 
 @dataclass(frozen=True)
 class Chart:

@@ -1,0 +1,83 @@
+"""HTTP routes beside Chainlit's: a past chat's files (to their owner only), staff sign-in, and
+Chainlit's auth config with guest sign-in turned off when staff asked to sign in.
+
+Chainlit ends its routes with a catch-all page route, so ``install`` puts these first. They read
+the app's ``Runtime`` through the getter ``install`` is given, so tests can put their own in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+
+from chainlit.auth import get_configuration, get_current_user
+from chainlit.auth.cookie import clear_auth_cookie
+from chainlit.server import app as web
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+
+STAFF_COOKIE = "assistant_staff_signin"
+_runtime: Callable | None = None
+
+
+def install(runtime: Callable) -> None:
+    """Serve these routes from the Chainlit server, reading ``runtime()`` on each request."""
+    global _runtime
+    _runtime = runtime
+    if any(getattr(r, "endpoint", None) is chat_file for r in web.router.routes):
+        return  # installed already (the app module imported twice)
+    for route in (
+        APIRoute("/chat-files/{key:path}", chat_file, methods=["GET"]),
+        APIRoute("/staff", staff_signin, methods=["GET"]),
+        APIRoute("/auth/config", auth_config, methods=["GET"]),
+    ):
+        web.router.routes.insert(0, route)
+
+
+def staff_signin_requested(cookie_header: str | None) -> bool:
+    cookies = SimpleCookie()
+    try:
+        cookies.load(cookie_header or "")
+    except Exception:
+        return False
+    return STAFF_COOKIE in cookies
+
+
+async def chat_file(key: str, user=Depends(get_current_user)):
+    """An element file of a past chat, to its owner only; never rendered as a page of this site."""
+    rt = _runtime()
+    owner = getattr(user, "id", None)
+    if not owner or rt.files.owner(key) != owner:
+        raise HTTPException(status_code=404, detail="Not found")
+    try:
+        path, mime = rt.files.read(key)
+    except (FileNotFoundError, ValueError):
+        raise HTTPException(status_code=404, detail="Not found") from None
+    inline = mime.startswith("image/") and mime != "image/svg+xml"
+    if mime.startswith("text/"):
+        mime, inline = "text/plain; charset=utf-8", True
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+    return FileResponse(
+        path,
+        media_type=mime if inline else "application/octet-stream",
+        headers=headers,
+        content_disposition_type="inline" if inline else "attachment",
+        filename=None if inline else path.name,
+    )
+
+
+async def staff_signin(request: Request):
+    """Leave the guest session and open the password form (the login page skips guest sign-in)."""
+    response = RedirectResponse(url="/login", status_code=303)
+    clear_auth_cookie(request, response)
+    response.set_cookie(STAFF_COOKIE, "1", max_age=900, httponly=True, samesite="lax")
+    return response
+
+
+async def auth_config(request: Request):
+    """Chainlit's /auth/config, except that guest sign-in is off when staff asked to sign in."""
+    conf = get_configuration()
+    if not _runtime().chat.open_career_guide or staff_signin_requested(request.headers.get("cookie")):
+        conf = {**conf, "headerAuth": False}
+    return JSONResponse(conf)
