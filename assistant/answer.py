@@ -55,7 +55,7 @@ def citation_for(n: int, hit: Hit, snippet: str) -> Citation:
         title=meta.get("title", hit.doc_id),
         source=meta.get("source", ""),
         doc_type=meta.get("doc_type", "reference"),
-        snippet=_clip(quoting.clean(snippet), 320),
+        snippet=_clip(quoting.clean(snippet), 800),  # every quoted sentence of the document fits
         published=published_str(meta),
         doc_id=hit.doc_id,
         url=meta.get("url", ""),
@@ -75,9 +75,10 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in _WORD.findall(text.lower())}
 
 
-
 def is_data(passage: Passage) -> bool:
-    return passage.hit.metadata.get("doc_type") == "data"
+    """A fact from a structured source (official data, a bill, a statute section, a person),
+    as ``fact_passage`` marks it; an indexed statute document is a passage like any other."""
+    return bool(passage.hit.metadata.get("fact"))
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def _url_in_prose(match: re.Match) -> str:
 def clean(sentence: str) -> str:
     """``sentence`` without source notes, URLs and link targets; every other word kept as is."""
     text = _MD_LINK.sub(r"\1", sentence)
+    text = re.sub(r"^\s*#{1,6}\s+", "", text)  # a heading's Markdown marks ("##### (c) ...")
     text = _PAREN.sub(_strip_note, text)
     text = _URL.sub(_url_in_prose, text)
     text = re.sub(r"\(\s*[,;]?\s*\)", "", text)  # a bracket left empty once its URL went

@@ -61,6 +61,18 @@ class Service:
         return DataDesk(self.db, home_area=self.settings.home_area)
 
     @cached_property
+    def policy_desks(self) -> list:
+        """Structured policy sources answering by lookup: tracked bills, statute sections, people.
+
+        Each has ``facts(question) -> list[Fact]``; an empty list lets the documents answer.
+        """
+        from assistant.bills.desk import BillDesk
+        from assistant.people.desk import PeopleDesk
+        from assistant.statutes import StatuteDesk
+
+        return [BillDesk(self.db), StatuteDesk(self.db), PeopleDesk(self.db)]
+
+    @cached_property
     def embeddings(self):
         return self._embeddings_factory()
 
@@ -195,6 +207,10 @@ class Service:
         """What the official data says about ``question`` (resolve, look up, render)."""
         t0 = time.perf_counter()
         data = self.data_desk.answer(question, home_area=home_area, occupation_hint=occupation_hint)
+        policy = tuple(fact for desk in self.policy_desks for fact in desk.facts(question))
+        if policy:
+            # A bill, a section or a committee named outright is what was asked; figures follow.
+            data = replace(data, facts=policy + data.facts)
         if timings is not None:
             timings["data"] = (time.perf_counter() - t0) * 1000
         return data

@@ -39,7 +39,7 @@ def passage(doc_id: str, text: str, *, position: int = 0, published: int = 0, ti
 
 def data_passage(doc_id: str, sentences: tuple[str, ...], *, title: str, source: str, url: str) -> Passage:
     hit = Hit(chunk_id=doc_id, doc_id=doc_id, text=" ".join(sentences), headings="",
-              metadata={"title": title, "source": source, "url": url, "doc_type": "data", "published": 0},
+              metadata={"title": title, "source": source, "url": url, "doc_type": "data", "published": 0, "fact": True},
               score=1.0, distance=0.0)
     return Passage(hit=hit, sentences=sentences, vectors=np.zeros((0, 384), dtype=np.float32))
 

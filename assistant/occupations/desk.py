@@ -106,7 +106,7 @@ def fact_passage(fact: Fact) -> Passage:
     published = int(fact.published.replace("-", "")[:8]) if fact.published else 0
     metadata = {
         "title": fact.title, "source": fact.source, "url": fact.url, "doc_type": fact.doc_type,
-        "doc_id": fact.doc_id, "published": published,
+        "doc_id": fact.doc_id, "published": published, "fact": True,
     }
     hit = Hit(chunk_id=fact.doc_id, doc_id=fact.doc_id, text=" ".join(fact.sentences), headings="",
               metadata=metadata, score=1.0, distance=0.0)
