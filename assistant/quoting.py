@@ -289,7 +289,7 @@ def defines(sentence: str, subject: str) -> bool:
         if re.search(r"\b(?:was|were|is|are) (?:\w+ ){0,14}?as an? ", " ".join(after[:20])):
             return True  # "H.R. 6655 was introduced in December 2023 ... as a bipartisan WIOA reauthorization"
         rest = sentence[sentence.lower().find(subject.lower()[:4]):] if subject.lower()[:4] in sentence.lower() else ""
-        if re.match(r"[^,(]{0,40}?(?:,\s*(?:a|an|the|or)\b|\s\(|,\s*[\"“])", rest):
+        if re.match(r"[^,(]{0,40}?(?:,\s*(?:a|an|the|or)\b|\s\(|,\s*[\"“])", rest, re.I):
             return True
     return False
 
