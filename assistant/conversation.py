@@ -69,6 +69,11 @@ _CONSTRAINT_PATTERNS = (
     ("evening classes", r"\b(evening|at night|night classes|nights|weekends?|part[- ]time)\b"),
 )
 _CORRECTION = re.compile(r"\b(actually|no,|not |i meant|instead)\b", re.I)
+_GOAL = re.compile(r"\b(want(ed)? to|wanna|plan(ning)? to|hop(e|ing) to|my goal|become|aim|interested in|"
+                   r"thinking (about|of)|would like to|work on|work with|career (as|in))\b", re.I)
+#: A message about where the person is ("I'm in Worcester", "I live near Springfield").
+_SELF_PLACE = re.compile(r"\b(i'?m|i am|i live|living|i'?m from|i am from|based|moving|moved|located|we'?re|"
+                         r"our|my (town|city|area|home))\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Memory:
     occupation_words: str | None = None
     background: str | None = None
     constraints: tuple[str, ...] = ()
+    #: Whether the person said the occupation is what they want to do (not only asked about it).
+    goal: bool = False
 
     def assumed(self) -> dict:
         """The ``assumed`` object of ``ask --conversation``."""
@@ -94,7 +101,7 @@ class Memory:
         if self.background:
             parts.append(self.background.replace("-", " "))
         if self.occupation:
-            parts.append(f"aiming for {self.occupation.lower()}")
+            parts.append(f"{'aiming for' if self.goal else 'about'} {self.occupation.lower()}")
         if self.place:
             parts.append(f"in {self.place}")
         if self.constraints:
@@ -139,8 +146,11 @@ def remember(memory: Memory, message: str, *, place=None, occupation=None) -> Me
     constraints = detect_constraints(message)
     if constraints:
         changes["constraints"] = tuple(dict.fromkeys(memory.constraints + constraints))
-    if place is not None:
+    # A place only moves where the person is when they say it of themselves (or it is the first):
+    # "how much do BMETs make in Boston?" asks about Boston, it does not move them there.
+    if place is not None and (memory.place is None or _SELF_PLACE.search(message)):
         changes["place"] = place.title
     if occupation is not None:
-        changes.update(occupation=occupation.title, soc=occupation.soc, occupation_words=occupation.matched)
+        changes.update(occupation=occupation.title, soc=occupation.soc, occupation_words=occupation.matched,
+                       goal=bool(_GOAL.search(message)) or (memory.goal and memory.soc == occupation.soc))
     return replace(memory, **changes) if changes else memory

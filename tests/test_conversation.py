@@ -34,12 +34,17 @@ def test_constraints_accumulate_and_newer_facts_win():
     assert memory.constraints == ("earn while training",)
     memory = remember(memory, "I don't have a car", place=None)
     assert memory.constraints == ("earn while training", "no car")
-    memory = remember(memory, "actually I'm in Worcester", place=worcester,
+    memory = remember(memory, "actually I'm in Worcester and I want to be a BMET", place=worcester,
                       occupation=Occupation("49-9062", "Medical Equipment Repairers", "bmet"))
     assert memory.place == "Worcester, MA" and memory.soc == "49-9062"
     assert memory.assumed() == {"place": "Worcester, MA", "occupation": "Medical Equipment Repairers (49-9062)",
                                 "background": "veteran"}
     assert memory.summary().startswith("Assuming: veteran; aiming for medical equipment repairers; in Worcester, MA")
+    bmet = Occupation("49-9062", "Medical Equipment Repairers", "bmet")
+    asked_only = remember(Memory(), "how much do bmets make", occupation=bmet)
+    assert "about medical equipment repairers" in asked_only.summary()
+    asked = remember(memory, "how much do BMETs make in Boston?", place=Area("14460", "Boston", 4, "MA"))
+    assert asked.place == "Worcester, MA"  # asking about a place does not move the person there
     assert detect_constraints("evening classes only") == ("evening classes",)
 
 
