@@ -84,13 +84,14 @@ def build_plan(ask: AskFn, *, background: str, place: str, goal: str, goal_title
     shown = f"{shown} ({goal_title.lower()})" if goal_title else shown
     first_question, first_lead = FIRST_STEPS[background]
     town = place.split(",")[0].strip() or place
+    nearby = f"near {town}" if "," in place else f"in {place}"  # "near Springfield", "in Massachusetts"
     who = {"veteran": "a veteran", "high-school": "a high school student", "it-worker": "an IT worker",
            "career-changer": "a career changer", "healthcare-worker": "a healthcare worker"}[background]
     # (lead, question, sentences kept, whether the official data should answer it)
     steps_asked = [
         (first_lead, f"{first_question} {goal}", 2, False),
-        (f"Find a program or apprenticeship near {town}",
-         f"where can {who} train to become a {goal} near {town}: {goal} training programs and apprenticeships "
+        (f"Find a program or apprenticeship {nearby}",
+         f"where can {who} train to become a {goal} {nearby}: {goal} training programs and apprenticeships "
          f"in {place}", 2, False),
         ("Aim for the certificate", f"which {goal} certification to aim for and when: CBET eligibility and exam",
          2, False),
