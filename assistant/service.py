@@ -207,13 +207,24 @@ class Service:
         """What the official data says about ``question`` (resolve, look up, render)."""
         t0 = time.perf_counter()
         data = self.data_desk.answer(question, home_area=home_area, occupation_hint=occupation_hint)
-        policy = tuple(fact for desk in self.policy_desks for fact in desk.facts(question))
+        policy = self._joined(tuple(fact for desk in self.policy_desks for fact in desk.facts(question)))
         if policy:
             # A bill, a section or a committee named outright is what was asked; figures follow.
             data = replace(data, facts=policy + data.facts)
         if timings is not None:
             timings["data"] = (time.perf_counter() - t0) * 1000
         return data
+
+    def _joined(self, facts: tuple) -> tuple:
+        """A bill's sponsor joined to the member record, so the answer carries how to reach them."""
+        people = next((d for d in self.policy_desks if hasattr(d, "member_by_bioguide")), None)
+        out = list(facts)
+        for fact in facts:
+            sponsor_id = fact.data.get("sponsor_id") if fact.doc_id.endswith(":sponsors") else None
+            member = people.member_by_bioguide(sponsor_id) if people and sponsor_id else None
+            if member is not None and member not in out:
+                out.append(member)
+        return tuple(out)
 
     @staticmethod
     def _with_facts(data, passages: list) -> list:

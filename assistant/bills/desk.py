@@ -149,6 +149,7 @@ def bill_summary(bill: Bill) -> dict:
         "official_title": bill.official_title,
         "short_title": bill.short_title,
         "sponsor": bill.sponsor.full_name if bill.sponsor else None,
+        "sponsor_id": bill.sponsor.bioguide_id if bill.sponsor else None,
         "cosponsors": len(bill.current_cosponsors),
         "introduced": bill.introduced_date,
         "latest_action": {"date": latest.date, "text": latest.text} if latest else None,
