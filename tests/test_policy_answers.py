@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_bills_desk import SAMPLES, load
+
 from assistant.bills import store as bills_store
 from assistant.people.importers import import_legislators
-from test_bills_desk import SAMPLES, load
 
 REPO = Path(__file__).resolve().parents[1]
 
