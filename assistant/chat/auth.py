@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 ROLES = ("staff", "student")
 STAFF = "staff"
@@ -129,7 +132,7 @@ def parse_inline(spec: str) -> list[Account]:
         if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
             raise ConfigError("ASSISTANT_STAFF_PASSWORDS: each entry is name:hash or name:hash:role")
         accounts.append(
-            _account(parts[0], parts[1], parts[2] if len(parts) == 3 else STAFF, "", "ASSISTANT_STAFF_PASSWORDS")
+            check_account(parts[0], parts[1], parts[2] if len(parts) == 3 else STAFF, "", "ASSISTANT_STAFF_PASSWORDS")
         )
     return accounts
 
@@ -147,14 +150,15 @@ def load_users_file(path: Path) -> list[Account]:
         if not isinstance(spec, dict) or not isinstance(spec.get("password"), str):
             raise ConfigError(f'{path}: users.{username} needs password = "scrypt$..."')
         accounts.append(
-            _account(
+            check_account(
                 str(username), spec["password"], str(spec.get("role", STAFF)), str(spec.get("name", "")), str(path)
             )
         )
     return accounts
 
 
-def _account(username: str, password_hash: str, role: str, name: str, where: str) -> Account:
+def check_account(username: str, password_hash: str, role: str, name: str, where: str) -> Account:
+    """An account from any source, checked by the same rules (``where`` names the source in errors)."""
     if not _NAME.match(username):
         raise ConfigError(f"{where}: {username!r} is not a valid user name (letters, digits, . _ @ + -)")
     if username.startswith(GUEST_PREFIX):
@@ -172,14 +176,26 @@ def _account(username: str, password_hash: str, role: str, name: str, where: str
 class Directory:
     """The staff accounts, with a brake on password guessing.
 
+    Accounts come from the operator's sources (the users file, the variable), fixed at start,
+    and from the app's own ``staff.toml`` (``assistant.chat.staff.StaffFile``), read again when
+    it changes; a name in both is the operator's.
+
     After ``max_failures`` wrong passwords for one name within ``window_s`` seconds, that name
     is refused until the window has passed (a slow online guess, not a lockout of the person).
     """
 
     def __init__(
-        self, accounts: list[Account], *, max_failures: int = 5, window_s: float = 300.0, clock=time.monotonic
+        self,
+        accounts: list[Account],
+        *,
+        store=None,
+        max_failures: int = 5,
+        window_s: float = 300.0,
+        clock=time.monotonic,
     ):
         self._accounts = {a.username.lower(): a for a in accounts}
+        #: ``StaffFile`` or anything with ``find(name)`` and ``accounts()``; None: no store.
+        self.store = store
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self.max_failures = max_failures
         self.window_s = window_s
@@ -188,14 +204,27 @@ class Directory:
         self._dummy = hash_password(secrets.token_hex(8))
 
     @classmethod
-    def from_config(cls, *, users_file: Path | None, inline: str) -> Directory:
+    def from_config(cls, *, users_file: Path | None, inline: str, store_file: Path | None = None) -> Directory:
         accounts = parse_inline(inline)
         if users_file is not None:
             accounts += load_users_file(users_file)
-        return cls(accounts)
+        store = None
+        if store_file is not None:
+            from assistant.chat.staff import StaffFile  # it builds on this module
+
+            store = StaffFile(store_file)
+        return cls(accounts, store=store)
+
+    def accounts(self) -> list[Account]:
+        """Every account that can sign in now, the operator's first."""
+        stored = [a for a in (self.store.accounts() if self.store else ()) if a.username.lower() not in self._accounts]
+        return [*self._accounts.values(), *stored]
 
     def __len__(self) -> int:
-        return len(self._accounts)
+        return len(self.accounts())
+
+    def has_staff(self) -> bool:
+        return any(a.role == STAFF for a in self.accounts())
 
     def authenticate(self, username: str, password: str) -> Identity | None:
         key = (username or "").strip().lower()
@@ -203,7 +232,7 @@ class Directory:
         now = self._clock()
         while recent and now - recent[0] > self.window_s:
             recent.popleft()
-        account = self._accounts.get(key)
+        account = self._accounts.get(key) or self._stored(key)
         if len(recent) >= self.max_failures:
             return None
         ok = verify_password(password or "", account.password_hash if account else self._dummy)
@@ -212,6 +241,16 @@ class Directory:
             return None
         recent.clear()
         return Identity(identifier=account.username, role=account.role, display_name=account.name)
+
+
+    def _stored(self, key: str) -> Account | None:
+        if self.store is None or not key:
+            return None
+        try:
+            return self.store.find(key)
+        except ConfigError as exc:  # a hand-edited file gone bad: its accounts cannot sign in
+            log.error("staff sign-in: %s", exc)
+            return None
 
 
 def new_guest() -> Identity:

@@ -66,6 +66,11 @@ class ChatConfig:
         return self.data_dir / "chat-files"
 
     @property
+    def staff_store_path(self) -> Path:
+        """The app's own staff accounts (``assistant staff ...``; the first run's account), mode 600."""
+        return self.data_dir / "staff.toml"
+
+    @property
     def secret_path(self) -> Path:
         """The sign-in token secret when ``CHAINLIT_AUTH_SECRET`` is not set (created once, mode 600)."""
         return self.data_dir / "chat-secret"

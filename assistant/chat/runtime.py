@@ -7,17 +7,43 @@ place), and every chat shares it: one ``Service``, hence one embedding model per
 from __future__ import annotations
 
 import logging
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from assistant.chat.answering import Turns
 from assistant.chat.auth import Directory
 from assistant.chat.config import ChatConfig
 from assistant.chat.history import LocalFileStore
+from assistant.chat.staff import FIRST_USER, StaffFile, first_run_notice
 from assistant.config import Settings
 
 log = logging.getLogger(__name__)
+
+
+def _to_console(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def open_desk(directory: Directory, *, announce: Callable[[str], None] = _to_console) -> str | None:
+    """Make sure some staff account can open the Policy desk: on the very first start, with no
+    account anywhere, create one and ``announce`` its password (returned too); else warn if none."""
+    if directory.has_staff() or directory.store is None:
+        if not directory.has_staff():
+            log.warning("no staff accounts: the Policy desk cannot be opened")
+        return None
+    store: StaffFile = directory.store
+    password = store.first_run()
+    if password is None:
+        log.warning(
+            "no staff accounts in %s, ASSISTANT_STAFF_USERS_FILE or ASSISTANT_STAFF_PASSWORDS: the Policy "
+            "desk cannot be opened; add one with `assistant staff add NAME`",
+            store.path,
+        )
+        return None
+    announce(first_run_notice(store.path, FIRST_USER, password))
+    return password
 
 
 @dataclass
@@ -31,17 +57,16 @@ class Runtime:
     turns: Turns = field(default_factory=Turns)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Runtime:
+    def from_env(cls, env: Mapping[str, str], *, announce: Callable[[str], None] = _to_console) -> Runtime:
+        """Build everything from ``env``; ``announce`` shows the first run's password once."""
         from assistant.service import Service
 
         settings = Settings.from_env(env)
         chat = ChatConfig.from_env(env, data_dir=settings.data_dir)
-        directory = Directory.from_config(users_file=chat.staff_users_file, inline=chat.staff_passwords)
-        if not len(directory):
-            log.warning(
-                "no staff accounts (ASSISTANT_STAFF_USERS_FILE / ASSISTANT_STAFF_PASSWORDS): "
-                "the Policy desk cannot be opened"
-            )
+        directory = Directory.from_config(
+            users_file=chat.staff_users_file, inline=chat.staff_passwords, store_file=chat.staff_store_path
+        )
+        open_desk(directory, announce=announce)
         return cls(
             settings=settings,
             chat=chat,
