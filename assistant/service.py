@@ -364,6 +364,10 @@ class Service:
             return True
         if not quoting.topical_match(question, f"{hit.metadata.get('title', '')} {hit.headings} {hit.text}"):
             return False
+        if hit.metadata.get("doc_type") == "statute":
+            # Statute text uses every everyday word ("taxes", "personal"); a section supports an
+            # answer when it is close in meaning (above) or found by its number (the statute desk).
+            return False
         if hit.distance is not None and hit.distance <= self.settings.abstain_distance:
             return True
         return hit.keyword_rank is not None and hit.keyword_rank <= 3 and term_coverage(question, hit) >= 0.6

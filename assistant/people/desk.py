@@ -72,6 +72,10 @@ class PeopleDesk:
         says_committee = " committee " in q or " committees " in q
         best: tuple[int, int, dict] | None = None
         for key, code in SHORT_NAMES.items():
+            # "help" names the Senate HELP committee only in capitals or beside "committee"
+            # ("help me with my homework" does not).
+            if key == "help" and not (re.search(r"\bHELP\b", question) or " help committee " in q):
+                continue
             if f" {key} " in q:
                 row = self._committee(code)
                 if row is not None:
