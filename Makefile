@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/query.py --chunks 10000
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/data.py
+	$(BIN)/python bench/bills.py
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache
