@@ -103,6 +103,12 @@ def list_updates(
         )
         if limit is not None and len(out) >= limit:
             break
+    if topic in (None, "bills"):
+        # Tracked bills are policy updates too (assistant/bills/updates.py); merged by date.
+        from assistant.bills.updates import bill_updates
+
+        out = sorted(out + bill_updates(conn, since=since), key=lambda u: u.date, reverse=True)
+        out = out[:limit] if limit is not None else out
     return out
 
 
