@@ -49,7 +49,7 @@ def main() -> None:
         print(f"extract loaded in {extract_load_s:.2f} s")
 
         desk = DataDesk(conn, home_area="Springfield, MA")
-        desk.resolver  # the vocabulary is built once per release, at start-up
+        assert desk.resolver is not None  # the vocabulary is built once per release, at start-up
         questions = data_questions()
         lookups = []
         facts = 0

@@ -155,14 +155,16 @@ class FactBuilder:
                 f"Nationally, employment of {who} is projected to {verb} {abs(p.pct_change):.1f}% from 2024 to "
                 f"2034, from {count(p.emp_2024)} to {count(p.emp_2034)} jobs{versus}.")
         if p.openings:
-            opening = (f"About {count(p.openings)} openings for {_plural_noun(occupation) if sentences else who} are projected each year, on average, "
+            named = _plural_noun(occupation) if sentences else who
+            opening = (f"About {count(p.openings)} openings for {named} are projected each year, on average, "
                        f"over 2024-34.")
             sentences.insert(0, opening) if openings_first else sentences.append(opening)
         if not sentences:
             return None
         return Fact(f"projections:{p.soc}", f"{occupation.title}: projections {release}",
-                    f"BLS Employment Projections {release}", EP_URL, tuple(sentences), data={"pct_change": p.pct_change, "openings": p.openings, "emp_2024": p.emp_2024,
-                     "emp_2034": p.emp_2034, "release": release})
+                    f"BLS Employment Projections {release}", EP_URL, tuple(sentences),
+                    data={"pct_change": p.pct_change, "openings": p.openings, "emp_2024": p.emp_2024,
+                          "emp_2034": p.emp_2034, "release": release})
 
     def education_fact(self, occupation: Occupation) -> Fact | None:
         p = self.lookup.projection(occupation.soc)
@@ -178,7 +180,8 @@ class FactBuilder:
             parts.append(f"after {p.work_experience.lower()} of related work experience")
         sentence = ", ".join(parts) + "."
         return Fact(f"projections:{p.soc}", f"{occupation.title}: education and training",
-                    f"BLS Employment Projections {release}", EP_URL, (sentence,), data={"entry_education": p.entry_education, "training": p.training, "release": release})
+                    f"BLS Employment Projections {release}", EP_URL, (sentence,),
+                    data={"entry_education": p.entry_education, "training": p.training, "release": release})
 
     # -- O*NET and CIP --------------------------------------------------------------------------
 
@@ -212,8 +215,8 @@ class FactBuilder:
         if not sentences:
             return None
         return Fact(f"onet:{profile.code}:{facet}", f"{profile.title} ({profile.code})",
-                    f"{release}, {profile.code} (USDOL/ETA, CC BY 4.0)", onet_url(profile.code),
-                    tuple(sentences), data={"credit": ONET_CREDIT})
+                    f"{release}, {profile.code}; includes information from {release} by USDOL/ETA, "
+                    f"used under CC BY 4.0", onet_url(profile.code), tuple(sentences), data={"credit": ONET_CREDIT})
 
     def programs_fact(self, occupation: Occupation) -> Fact | None:
         programs = self.lookup.programs(occupation.soc)

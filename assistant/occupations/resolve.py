@@ -26,7 +26,7 @@ ALIASES = {
     "surg tech": "29-2055", "surgical tech": "29-2055", "scrub tech": "29-2055",
     "medical coder": "29-2072", "coder": "29-2072", "medical coding": "29-2072", "medical biller": "29-2072",
     "health information tech": "29-2072", "health info tech": "29-2072", "pharm tech": "29-2052",
-    "resp therapist": "29-1126", "ultrasound technician": "29-2032", "lab technician": "29-2010", "health information technician": "29-2072",
+    "ultrasound technician": "29-2032", "lab technician": "29-2010", "health information technician": "29-2072",
     "respiratory therapist": "29-1126", "rt": "29-1126", "resp therapist": "29-1126",
     "cna": "31-1131", "nursing assistant": "31-1131", "lpn": "29-2061", "rn": "29-1141", "nurse": "29-1141",
     "emt": "29-2042", "paramedic": "29-2043", "pharmacy tech": "29-2052", "phlebotomist": "31-9097",
@@ -141,7 +141,8 @@ ASKS = {
 _ASK_PATTERNS = {name: re.compile(pattern, re.I) for name, pattern in ASKS.items()}
 
 _WORD = re.compile(r"[a-z0-9]+")
-_UNKNOWN_PLACE = re.compile(r"\b(?:in|around|near)\s+([a-z][a-z .'-]{2,40}?)\s*(?:[?.!,;]|$|\bvs\b|\bor\b|\band\b)", re.I)
+_UNKNOWN_PLACE = re.compile(
+    r"\b(?:in|around|near)\s+([a-z][a-z .'-]{2,40}?)\s*(?:[?.!,;]|$|\bvs\b|\bor\b|\band\b)", re.I)
 _NOT_PLACES = {
     "the", "a", "an", "my", "this", "that", "demand", "healthcare", "health", "hospital", "hospitals",
     "general", "total", "school", "college", "training", "the next", "next", "years", "year", "person",
@@ -178,7 +179,8 @@ def detect_asks(question: str) -> frozenset[str]:
         asks.add("pay")
     if "pay" not in asks:
         asks -= {"spread", "range"}
-    if "compare" in asks and not re.search(r"\b(vs\.?|versus|compar|which pays|better pay|pays more)\b", question, re.I):
+    compares = re.search(r"\b(vs\.?|versus|compar|which pays|better pay|pays more)\b", question, re.I)
+    if "compare" in asks and not compares:
         asks.discard("compare")  # a bare "or" compares only when two occupations or places are named
         if re.search(r"\bor\b", question, re.I):
             asks.add("or")
