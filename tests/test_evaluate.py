@@ -77,7 +77,8 @@ def test_gold_file_shape():
 _BESIDE = REPO.parent / "shared" / "data"
 SHARED = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/data")
 _DOC_ID = re.compile(r"^(oews:\d+:\d\d-\d{4}|projections:\d\d-\d{4}|cip:\d\d-\d{4}"
-                     r"|onet:\d\d-\d{4}\.\d\d:(tasks|titles|tools|technology|related|education))$")
+                     r"|onet:\d\d-\d{4}\.\d\d:(tasks|titles|tools|technology|related|education)"
+                     r"|committee-([A-Z]{4}\d*|ocd-organization/[0-9a-f-]{36})|delegation-[A-Z]{2})$")
 
 
 def test_gold_groups_shape():
@@ -86,10 +87,11 @@ def test_gold_groups_shape():
     assert len(by_group["data"]) >= 64
     assert len(by_group["conversation"]) >= 30
     assert len(by_group["plan"]) >= 20
-    for group in ("data", "conversation", "plan"):
+    assert len(by_group["policy_desk"]) >= 40
+    for group in ("data", "conversation", "plan", "policy_desk"):
         assert {i.split for i in by_group[group]} == {"tune", "heldback"}, group
     corpus_ids = {p.stem for p in (REPO / "corpus").rglob("*.md")}
-    for i in by_group["data"] + by_group["conversation"]:
+    for i in by_group["data"] + by_group["conversation"] + by_group["policy_desk"]:
         assert i.expected and i.must_mention, i.id
         for doc_id in i.expected:
             assert _DOC_ID.match(doc_id) or doc_id in corpus_ids, (i.id, doc_id)
