@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from assistant.states import STATES as ALL_STATES
+
 #: Short forms people type that O*NET's titles do not hold (checked against O*NET 30.1).
 ALIASES = {
     "bmet": "49-9062", "biomed": "49-9062", "biomed tech": "49-9062", "biomedical tech": "49-9062",
@@ -43,22 +45,11 @@ ALIASES = {
     "health information": "29-2072", "pharmacy": "29-2052", "phlebotomy": "31-9097", "mri": "29-2035",
 }
 
-STATES = {
-    "AL": "alabama", "AK": "alaska", "AZ": "arizona", "AR": "arkansas", "CA": "california",
-    "CO": "colorado", "CT": "connecticut", "DE": "delaware", "DC": "district of columbia",
-    "FL": "florida", "GA": "georgia", "HI": "hawaii", "ID": "idaho", "IL": "illinois", "IN": "indiana",
-    "IA": "iowa", "KS": "kansas", "KY": "kentucky", "LA": "louisiana", "ME": "maine", "MD": "maryland",
-    "MA": "massachusetts", "MI": "michigan", "MN": "minnesota", "MS": "mississippi", "MO": "missouri",
-    "MT": "montana", "NE": "nebraska", "NV": "nevada", "NH": "new hampshire", "NJ": "new jersey",
-    "NM": "new mexico", "NY": "new york", "NC": "north carolina", "ND": "north dakota", "OH": "ohio",
-    "OK": "oklahoma", "OR": "oregon", "PA": "pennsylvania", "RI": "rhode island", "SC": "south carolina",
-    "SD": "south dakota", "TN": "tennessee", "TX": "texas", "UT": "utah", "VT": "vermont",
-    "VA": "virginia", "WA": "washington", "WV": "west virginia", "WI": "wisconsin", "WY": "wyoming",
-    "PR": "puerto rico", "GU": "guam", "VI": "virgin islands",
-}
+#: Postal code -> lower-case name as people type it ("the District of Columbia" -> "district of columbia").
+STATES = {code: name.lower().removeprefix("the ").replace("u.s. ", "") for code, name in ALL_STATES.items()}
 #: Postal codes that are also words or job abbreviations ("in", "me", "or", "CT tech", "PA",
 #: "MD"): they count as a state only in capitals or right after a city or a comma.
-_AMBIGUOUS_CODES = {"in", "me", "or", "oh", "hi", "ok", "de", "la", "co", "al", "id", "md", "pa", "ct",
+_AMBIGUOUS_CODES = {"as", "pr", "mp", "in", "me", "or", "oh", "hi", "ok", "de", "la", "co", "al", "id", "md", "pa", "ct",
                     "ma", "mi", "ga", "wa", "va", "mo", "ne", "ms", "mt", "nd", "sd", "ut", "ar", "il"}
 _STATE_NICKNAMES = {"mass": "MA", "mass.": "MA", "calif": "CA", "cali": "CA", "jersey": "NJ", "philly": "PA",
                     "socal": "CA", "norcal": "CA"}

@@ -15,6 +15,7 @@ import re
 import sqlite3
 
 from assistant.people import parse, store
+from assistant.states import STATES
 from assistant.types import Fact
 
 SOURCES = {parse.CONGRESS: "unitedstates/congress-legislators", parse.OPENSTATES_MA: "Open States, Massachusetts"}
@@ -24,19 +25,6 @@ SOURCE_PAGES = {parse.CONGRESS: "https://github.com/unitedstates/congress-legisl
 #: Short names people use -> committee id.
 SHORT_NAMES = {"help": "SSHR", "house education and workforce": "HSED", "ed and workforce": "HSED",
                "senate finance": "SSFI", "house ways and means": "HSWM"}
-STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
-    "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho",
-    "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
-    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
-    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
-    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
-    "WI": "Wisconsin", "WY": "Wyoming", "DC": "the District of Columbia", "PR": "Puerto Rico", "GU": "Guam",
-    "VI": "the U.S. Virgin Islands", "AS": "American Samoa", "MP": "the Northern Mariana Islands",
-}
 _CHAIR_ASK = re.compile(r"\b(chairs?|chaired|chairman|chairwoman|chairperson|leads?|heads?|ranking)\b", re.I)
 _DELEGATION_ASK = re.compile(r"\b(members? of congress|congressional delegation|delegation|senators|"
                              r"representatives|congressmen|congresswomen)\b", re.I)
