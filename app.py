@@ -17,6 +17,7 @@ from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider, Switch, TextInput
 
 from assistant.chat import auth, guards, history, markup, panel, planning, profiles, render, routes, updates, visuals
+from assistant.chat import bills as bill_chat
 from assistant.chat import memory as chat_memory
 from assistant.chat.answering import AnswerFailed, Turn, history_before, stream_answer
 from assistant.chat.answering import Request as AnswerRequest
@@ -49,9 +50,8 @@ def _is_staff(user) -> bool:
 
 
 def _to_user(identity: auth.Identity) -> cl.User:
-    return cl.User(
-        identifier=identity.identifier, display_name=identity.display_name or None, metadata=identity.metadata()
-    )
+    return cl.User(identifier=identity.identifier, display_name=identity.display_name or None,
+                   metadata=identity.metadata())
 
 
 @cl.password_auth_callback
@@ -139,15 +139,8 @@ def _widget(spec: panel.Widget, value):
         return DatePicker(
             id=spec.id, label=spec.label, initial=day.isoformat() if day else None, description=spec.description
         )
-    return Slider(
-        id=spec.id,
-        label=spec.label,
-        initial=value,
-        min=spec.min,
-        max=spec.max,
-        step=spec.step,
-        description=spec.description,
-    )
+    return Slider(id=spec.id, label=spec.label, initial=value, min=spec.min, max=spec.max, step=spec.step,
+                  description=spec.description)
 
 
 @cl.on_chat_start
@@ -212,9 +205,13 @@ async def answer(message: cl.Message) -> None:
     if profile.staff_only and not _is_staff(_user()):
         await cl.Message(content=profiles.STAFF_ONLY).send()
         return
-    checked = guards.check(message.content, max_chars=rt.chat.max_question_chars, hint=profiles_hint(profile))
+    hint = f"For example: {profile.starters[0].message}"
+    checked = guards.check(message.content, max_chars=rt.chat.max_question_chars, hint=hint)
     if not checked.ok:
         await cl.Message(content=markup.escape_text(checked.reply)).send()
+        return
+    if profile.staff_only and bill_chat.track_request(checked.question):  # staff only: checked above
+        await track_bill(checked.question)
         return
     choice = _choice(profile)
     async with rt.turns.of(cl.context.session.id):
@@ -254,7 +251,7 @@ async def answer(message: cl.Message) -> None:
             return
         extras = await asyncio.to_thread(
             visuals.for_answer, rt.service, final, checked.question, memory=prepared.memory,
-            home_area=prepared.home_area)
+            home_area=prepared.home_area, bill_cards=profile.staff_only)
         shown = render.render_answer(
             final, profile=profile, choice=choice, notice=checked.notice, news=request.news,
             assumed=chat_memory.summary_line(prepared.memory, remember=choice.remember),
@@ -264,15 +261,11 @@ async def answer(message: cl.Message) -> None:
             # The message told us about the person rather than asking: say what was understood.
             reply.content = render.answer_prefix(checked.notice) + render.noted(prepared.memory.summary())
         reply.elements = [cl.Text(name=card.name, content=card.content, display="side") for card in shown.sources]
-        if extras.card is not None:
-            reply.elements.append(cl.Text(name=extras.card.name, content=extras.card.content, display="inline"))
+        reply.elements += [cl.Text(name=card.name, content=card.content, display="inline")
+                           for card in (extras.card, extras.bill) if card is not None]
         await reply.send()
         for chart in extras.charts:
             await send_chart(chart)
-
-
-def profiles_hint(profile: profiles.Profile) -> str:
-    return f"For example: {profile.starters[0].message}"
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -297,12 +290,9 @@ async def run_command(command: str, text: str) -> None:
         await cl.Message(content=updates.render_updates(found, since=since, refreshed=refreshed)).send()
     elif command == profiles.WEEKLY_DIGEST:
         digest = await asyncio.to_thread(updates.digest, conn)
-        file = cl.File(
-            name=digest.filename, content=digest.markdown.encode("utf-8"), mime="text/markdown", display="inline"
-        )
-        note = (
-            f"**Weekly digest:** {digest.count} new or changed item(s), grouped by topic. Download {digest.filename}."
-        )
+        name = digest.filename
+        file = cl.File(name=name, content=digest.markdown.encode("utf-8"), mime="text/markdown", display="inline")
+        note = f"**Weekly digest:** {digest.count} new or changed item(s), grouped by topic. Download {name}."
         await cl.Message(content=note, elements=[file]).send()
     elif command == profiles.UPDATES_TIMELINE:
         png, total = await asyncio.to_thread(updates.timeline_png, conn)
@@ -322,6 +312,17 @@ async def run_command(command: str, text: str) -> None:
             updates.refresh, conn, lambda: rt.service.index, allow_private=rt.settings.feeds_allow_private
         )
         await cl.Message(content=report).send()
+    elif command == profiles.TRACK_BILL:
+        await track_bill(text)
+
+
+async def track_bill(text: str) -> None:
+    """Track the bill a staff message names, as `assistant bills track` does; reply with its card."""
+    rt = runtime()
+    done = await asyncio.to_thread(bill_chat.track, rt.service.db, text, settings=rt.settings,
+                                   index=lambda: rt.service.index)
+    cards = [cl.Text(name=done.card.name, content=done.card.content, display="inline")] if done.card else []
+    await cl.Message(content=done.reply, elements=cards).send()
 
 
 async def compare_careers() -> None:

@@ -19,6 +19,7 @@ MAKE_PLAN = "Make a plan"
 UPDATES_TIMELINE = "Updates timeline"
 ADD_FEED = "Add feed"
 REFRESH_FEEDS = "Refresh feeds"
+TRACK_BILL = "Track a bill"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ POLICY_DESK = Profile(
         "apprenticeship, medical-device right to repair, device cybersecurity (FD&C Act 524B), the "
         "HIPAA Security Rule update and Massachusetts programs. News questions list the newest "
         "updates first; the buttons in the message box give this week's changes, the weekly "
-        "digest and a timeline of updates."
+        "digest and a timeline of updates. Type \"track H.R. 6655\" to follow a federal bill."
     ),
     starters=(
         Starter(
@@ -162,6 +163,13 @@ POLICY_DESK = Profile(
         ),
         Command(
             REFRESH_FEEDS, "Fetch every feed now and index what changed", "refresh-cw", button=False, staff_only=True
+        ),
+        Command(
+            TRACK_BILL,
+            "Follow a federal bill's official record: type its number (H.R. 6655, S. 2902)",
+            "gavel",
+            button=False,
+            staff_only=True,
         ),
     ),
     defaults=Filters(doc_types=("policy", "policy_update")),

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.chat import careers, charts, markup
+from assistant.chat.bills import BillCard, card_for_answer
 from assistant.chat.cards import OccupationCard, occupation_card, oews_targets
 from assistant.conversation import Memory
 from assistant.occupations.resolve import NATION
@@ -33,16 +34,21 @@ class Chart:
 @dataclass(frozen=True)
 class Extras:
     card: OccupationCard | None = None
+    #: The card of the bill whose facts the answer cites (Policy desk).
+    bill: BillCard | None = None
     charts: tuple[Chart, ...] = ()
     #: Sentences for the person (a chart asked for that could not be drawn, and why).
     notes: tuple[str, ...] = ()
 
 
-def for_answer(service, answer: Answer, question: str, *, memory: Memory, home_area: str | None) -> Extras:
-    """The card for the answer's OEWS figures, and the charts the question or the answer calls for."""
+def for_answer(service, answer: Answer, question: str, *, memory: Memory, home_area: str | None,
+               bill_cards: bool = False) -> Extras:
+    """The card for the answer's OEWS figures (or, with ``bill_cards``, for the bill it cites),
+    and the charts the question or the answer calls for."""
+    bill = card_for_answer(service.db, answer.citations) if bill_cards else None
     desk = service.data_desk
     if desk.resolver is None:
-        return Extras()
+        return Extras(bill=bill)
     card = occupation_card(desk, answer.citations)
     targets = oews_targets(answer.citations)
     socs = list(dict.fromkeys(soc for _, soc in targets))
@@ -59,7 +65,7 @@ def for_answer(service, answer: Answer, question: str, *, memory: Memory, home_a
             drawn.append(chart)
         elif chart:
             notes.append(chart)
-    return Extras(card=card, charts=tuple(drawn), notes=tuple(notes))
+    return Extras(card=card, bill=bill, charts=tuple(drawn), notes=tuple(notes))
 
 
 def compare_chart(service, *, home_area: str | None, socs: Sequence[str] = careers.DEFAULT_CAREERS) -> Chart | None:
