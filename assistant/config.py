@@ -69,6 +69,9 @@ class Settings:
     billstatus_url: str = "https://www.govinfo.gov/bulkdata/BILLSTATUS"
     #: The Congress a bill number means when none is given (the 119th sits 2025-2027). ``ASSISTANT_CONGRESS``.
     default_congress: int = 119
+    #: Base of the Massachusetts Legislature's JSON API; bills are ``{base}/GeneralCourts/{n}/Documents/{id}``,
+    #: hearings ``{base}/Hearings/{id}``. Tests point it at a loopback server. ``ASSISTANT_MALEGISLATURE_URL``.
+    malegislature_url: str = "https://malegislature.gov/api"
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_dir, Path):

@@ -25,7 +25,7 @@ MAX_NAMES = 5
 @dataclass(frozen=True)
 class Change:
     #: ``tracked``, ``action``, ``cosponsors``, ``withdrawn``, ``summary``, ``text``, ``law``,
-    #: ``status``, ``title`` or ``other``.
+    #: ``status``, ``title`` or ``other``; Massachusetts bills add ``recommendation`` and ``hearing``.
     kind: str
     text: str
     #: The date the change is about (an action's date), when it has one.
@@ -103,6 +103,10 @@ def headline(changes: list[Change]) -> str:
         parts.append("became law")
     if counts["status"]:
         parts.append("status changed")
+    if counts["recommendation"]:
+        parts.append(_plural(counts["recommendation"], "committee recommendation"))
+    if counts["hearing"]:
+        parts.append("hearing " + ("canceled" if any("canceled" in c.text for c in changes) else "scheduled"))
     if counts["title"]:
         parts.append("title changed")
     return ", ".join(parts) or "record updated"

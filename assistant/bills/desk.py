@@ -14,6 +14,7 @@ import sqlite3
 from assistant.bills import store
 from assistant.bills.decide import newest_action
 from assistant.bills.ids import BillRef, bill_mentions, congress_mentioned
+from assistant.bills.ma_desk import ma_facts
 from assistant.bills.models import Action, Bill
 from assistant.types import Fact
 
@@ -31,7 +32,8 @@ _LOC = "Library of Congress"
 
 
 class BillDesk:
-    """Facts about tracked federal bills, read from their latest stored BILLSTATUS version."""
+    """Facts about tracked bills: federal ones from their latest BILLSTATUS version, Massachusetts
+    ones (``ma_desk``) from their latest record of the Legislature's API."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -49,7 +51,7 @@ class BillDesk:
             if bill is None:
                 continue
             out += bill_facts(bill, sponsor=bool(_ASKS_SPONSOR.search(question)))
-        return out
+        return out + ma_facts(self.conn, question)
 
 
 def bill_facts(bill: Bill, *, sponsor: bool = False) -> list[Fact]:

@@ -24,8 +24,9 @@ from datetime import date, datetime
 
 import httpx
 
-from assistant.bills import store
+from assistant.bills import ma_refresh, store
 from assistant.bills.decide import OTHER, Change, content_hash, decide, headline, newest_action
+from assistant.bills.ma import MaBill
 from assistant.bills.models import Bill
 from assistant.bills.parse import BillError, parse_billstatus
 from assistant.errors import FeedError
@@ -52,12 +53,15 @@ class BillUpdate:
     status: str
     changes: tuple[str, ...] = ()
     error: str | None = None
+    #: ``us``, or ``ma`` where ``congress`` holds the General Court.
+    jurisdiction: str = "us"
 
     def to_json(self) -> dict:
+        session = {"court": self.congress} if self.jurisdiction == "ma" else {"congress": self.congress}
         return {
             "bill": self.bill,
-            "congress": self.congress,
-            "jurisdiction": "us",
+            **session,
+            "jurisdiction": self.jurisdiction,
             "status": self.status,
             "changes": list(self.changes),
             "error": self.error,
@@ -85,7 +89,7 @@ def refresh_bills(
     rng = rng or random.Random()
     wanted = set(keys) if keys is not None else None
     due = []
-    for tracked in store.list_tracked(conn):
+    for tracked in store.list_tracked(conn, jurisdiction="us"):
         if wanted is not None and tracked.key not in wanted:
             continue
         if tracked.disabled_reason:
@@ -164,6 +168,14 @@ def _store(conn, tracked: store.TrackedBill, fetched: Fetched, bill: Bill | None
 
 
 def _fail(conn, tracked: store.TrackedBill, exc: FeedError | BillError, *, now, policy: RetryPolicy, rng) -> BillUpdate:
+    return _error(tracked, record_failure(conn, tracked, exc, now=now, policy=policy, rng=rng))
+
+
+def record_failure(
+    conn, tracked: store.TrackedBill, exc: FeedError | BillError, *, now, policy: RetryPolicy, rng
+) -> str:
+    """Record a failed fetch with the feed tracker's back-off; return the one-line cause."""
+    federal = tracked.jurisdiction == "us"
     moment = now()
     failures = tracked.consecutive_errors + 1
     next_check = moment + policy.delay(failures, rng)
@@ -172,10 +184,10 @@ def _fail(conn, tracked: store.TrackedBill, exc: FeedError | BillError, *, now, 
         status = exc.status
         if exc.retry_after is not None:
             next_check = max(next_check, min(exc.retry_after, moment + policy.max_retry_after))
-        if exc.status == 404:
+        if exc.status == 404 and federal:
             cause += f" (no BILLSTATUS file at {tracked.url}: check the number and the Congress)"
         if exc.gone:
-            disable = "gone (HTTP 410): GovInfo no longer publishes this file"
+            disable = f"gone (HTTP 410): {'GovInfo' if federal else 'the Legislature'} no longer publishes this record"
             cause = f"gone (HTTP 410) at {tracked.url}: polling stopped"
     if disable is None and failures >= policy.max_failures:
         disable = f"{failures} consecutive failures"
@@ -183,7 +195,7 @@ def _fail(conn, tracked: store.TrackedBill, exc: FeedError | BillError, *, now, 
         store.save_error(conn, tracked, cause, now=moment, status=status, next_check=next_check, disable=disable)
     except sqlite3.Error:
         log.exception("%s: could not record the error", tracked.key)
-    return _error(tracked, cause)
+    return cause
 
 
 def _update(tracked: store.TrackedBill, status: str, changes: tuple[str, ...] = ()) -> BillUpdate:
@@ -239,8 +251,11 @@ def sync_index(conn: sqlite3.Connection, get_index: Callable[[], Index], *, batc
     store.ensure_schema(conn)
     pending = []
     for row in store.pending_versions(conn):
-        bill = Bill.from_json(json.loads(row["record"]))
-        pending.append(to_document(row, bill, store.changes_of(conn, row["bill_id"], row["version"])))
+        changes = store.changes_of(conn, row["bill_id"], row["version"])
+        if row["jurisdiction"] == "ma":
+            pending.append(ma_refresh.to_document(row, MaBill.from_json(json.loads(row["record"])), changes))
+        else:
+            pending.append(to_document(row, Bill.from_json(json.loads(row["record"])), changes))
     if not pending:
         return IndexResult()
     index = get_index()

@@ -71,6 +71,11 @@ MIGRATIONS = [
         FOREIGN KEY (bill_id, version) REFERENCES bill_versions (bill_id, version) ON DELETE CASCADE
     );
     """,
+    # Massachusetts bills share the table: ``congress`` then holds the General Court, ``bill_type``
+    # the Legislature's prefix (h, s, hd, sd), and ``url`` the document's API address.
+    """
+    ALTER TABLE bills ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT 'us';
+    """,
 ]
 
 
@@ -96,6 +101,8 @@ class TrackedBill:
     disabled_reason: str | None
     version: int
     content_hash: str | None
+    #: ``us`` (BILLSTATUS) or ``ma`` (the Massachusetts Legislature's API).
+    jurisdiction: str = "us"
 
     @property
     def ref(self) -> BillRef:
@@ -110,8 +117,13 @@ def doc_id_for(key: str, version: int) -> str:
     return f"bill:{key}:v{version}"
 
 
-def track(conn: sqlite3.Connection, ref: BillRef, *, url: str, now: datetime) -> bool:
-    """Track ``ref`` (True), or update the URL and re-enable a bill already tracked (False)."""
+def track(conn: sqlite3.Connection, ref, *, url: str, now: datetime, jurisdiction: str = "us") -> bool:
+    """Track ``ref`` (True), or update the URL and re-enable a bill already tracked (False).
+
+    ``ref`` is a ``BillRef``, or with ``jurisdiction="ma"`` an ``ma.MaRef`` (court and prefix
+    go in the congress and type columns).
+    """
+    session, kind = (ref.court, ref.prefix) if jurisdiction == "ma" else (ref.congress, ref.type)
     with transaction(conn):
         row = conn.execute("SELECT id FROM bills WHERE bill_key = ?", (ref.key,)).fetchone()
         if row is not None:
@@ -122,8 +134,9 @@ def track(conn: sqlite3.Connection, ref: BillRef, *, url: str, now: datetime) ->
             )
             return False
         conn.execute(
-            "INSERT INTO bills (bill_key, congress, bill_type, number, url, added_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (ref.key, ref.congress, ref.type, ref.number, url, iso(now)),
+            "INSERT INTO bills (bill_key, congress, bill_type, number, url, added_at, jurisdiction)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ref.key, session, kind, ref.number, url, iso(now), jurisdiction),
         )
         return True
 
@@ -149,17 +162,33 @@ def get(conn: sqlite3.Connection, key: str) -> TrackedBill | None:
     return _tracked(row) if row else None
 
 
-def list_tracked(conn: sqlite3.Connection) -> list[TrackedBill]:
-    rows = conn.execute("SELECT * FROM bills ORDER BY congress DESC, bill_type, number").fetchall()
+def list_tracked(conn: sqlite3.Connection, *, jurisdiction: str | None = None) -> list[TrackedBill]:
+    """Every tracked bill, or those of one ``jurisdiction`` (``us`` or ``ma``)."""
+    rows = conn.execute(
+        "SELECT * FROM bills WHERE ? IS NULL OR jurisdiction = ? ORDER BY jurisdiction DESC, congress DESC,"
+        " bill_type, number",
+        (jurisdiction, jurisdiction),
+    ).fetchall()
     return [_tracked(r) for r in rows]
 
 
 def newest_congress(conn: sqlite3.Connection, bill_type: str, number: int) -> int | None:
     """The newest Congress in which a bill of this type and number is tracked and fetched."""
     row = conn.execute(
-        "SELECT max(congress) FROM bills WHERE bill_type = ? AND number = ? AND version > 0", (bill_type, number)
+        "SELECT max(congress) FROM bills WHERE bill_type = ? AND number = ? AND version > 0 AND jurisdiction = 'us'",
+        (bill_type, number),
     ).fetchone()
     return row[0] if row else None
+
+
+def latest_record(conn: sqlite3.Connection, bill_id: int) -> dict | None:
+    """The latest stored version's record as plain JSON (any jurisdiction)."""
+    row = conn.execute(
+        "SELECT v.record FROM bill_versions v JOIN bills b ON b.id = v.bill_id AND b.version = v.version"
+        " WHERE b.id = ?",
+        (bill_id,),
+    ).fetchone()
+    return json.loads(row[0]) if row else None
 
 
 def latest_bill(conn: sqlite3.Connection, bill_id: int) -> Bill | None:
@@ -242,7 +271,8 @@ def save_error(
 def pending_versions(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Versions not yet handed to the search index, with their bill's key."""
     return conn.execute(
-        "SELECT v.bill_id, v.version, v.doc_id, v.record, v.latest_action_date, v.fetched_at, b.bill_key, b.url"
+        "SELECT v.bill_id, v.version, v.doc_id, v.record, v.latest_action_date, v.fetched_at, b.bill_key, b.url,"
+        " b.jurisdiction"
         " FROM bill_versions v JOIN bills b ON b.id = v.bill_id WHERE v.indexed = 0 ORDER BY v.bill_id, v.version"
     ).fetchall()
 
@@ -283,4 +313,5 @@ def _tracked(row: sqlite3.Row) -> TrackedBill:
         disabled_reason=row["disabled_reason"],
         version=row["version"],
         content_hash=row["content_hash"],
+        jurisdiction=row["jurisdiction"],
     )

@@ -3,7 +3,8 @@
 A bill counts like a feed item: *new* when tracking started (at its latest action's date) and
 *changed* when a later version was seen, with the changes of that version as the "what changed"
 line ("2 new actions ...; 3 new cosponsors"). Only versions that became a policy update document
-are listed (changes to committees alone are kept but not announced).
+are listed (changes to committees alone are kept but not announced). Massachusetts bills are
+listed the same way, linked to their page on malegislature.gov.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import sqlite3
 from datetime import datetime
 
 from assistant.bills import store
+from assistant.bills.ma import MaBill
 from assistant.bills.models import Bill
 from assistant.feeds.digest import Update
 from assistant.feeds.store import iso
 
 _QUERY = """
-SELECT b.id AS bill_id, b.bill_key, v.version, v.fetched_at, v.latest_action_date, v.record, v.doc_id,
+SELECT b.id AS bill_id, b.bill_key, b.jurisdiction, v.version, v.fetched_at, v.latest_action_date, v.record, v.doc_id,
        CASE WHEN v.version = 1 THEN coalesce(v.latest_action_date, v.fetched_at) ELSE v.fetched_at END
          AS event_at
 FROM bill_versions v JOIN bills b ON b.id = v.bill_id
@@ -37,9 +39,12 @@ def bill_updates(conn: sqlite3.Connection, *, since: datetime) -> list[Update]:
         if row["bill_id"] in seen:
             continue
         seen.add(row["bill_id"])
+        changes = [c.text for c in store.changes_of(conn, row["bill_id"], row["version"])]
+        if row["jurisdiction"] == "ma":
+            out.append(_ma_update(row, MaBill.from_json(json.loads(row["record"])), changes))
+            continue
         bill = Bill.from_json(json.loads(row["record"]))
         ref = bill.ref
-        changes = [c.text for c in store.changes_of(conn, row["bill_id"], row["version"])]
         latest = bill.latest_action
         summary = f"{ref.label}, {bill.title}"
         if latest:
@@ -52,3 +57,18 @@ def bill_updates(conn: sqlite3.Connection, *, since: datetime) -> list[Update]:
             change="; ".join(changes) if row["version"] > 1 else "", html="",
         ))
     return out
+
+
+def _ma_update(row, bill: MaBill, changes: list[str]) -> Update:
+    ref = bill.ref
+    latest = bill.latest_action
+    summary = f"{ref.label} ({ref.court_label}), {bill.title}"
+    if latest:
+        summary += f". Latest action {latest.date} ({latest.branch}): {latest.text}"
+    return Update(
+        doc_id=row["doc_id"], kind="new" if row["version"] == 1 else "changed", version=row["version"],
+        date=row["event_at"], title=f"{ref.label}: {bill.title}", link=ref.page_url,
+        feed="Tracked bills (Massachusetts Legislature)", topic="bills", jurisdiction="MA",
+        summary=summary if len(summary) <= 300 else summary[:299].rstrip() + "…",
+        change="; ".join(changes) if row["version"] > 1 else "", html="",
+    )  # fmt: skip

@@ -1,4 +1,5 @@
-"""``assistant bills ...``: follow federal bills through GovInfo's BILLSTATUS records.
+"""``assistant bills ...``: follow federal bills through GovInfo's BILLSTATUS records, and
+Massachusetts bills (``--jurisdiction ma``) through the Legislature's own API.
 
 Thin commands over ``assistant.bills``; the ``Service`` arrives in ``ctx.obj``. ``run_once`` is
 also what ``feeds refresh`` and ``feeds watch`` call, so the daily refresh covers bills too.
@@ -13,6 +14,8 @@ import click
 from assistant.bills import store
 from assistant.bills.desk import bill_summary, timeline
 from assistant.bills.ids import BillRef, ordinal, parse_bill_id
+from assistant.bills.ma import CURRENT_COURT, MaRef, parse_ma_id
+from assistant.bills.ma_desk import ma_summary, timeline_sentences
 from assistant.errors import AssistantError, ConfigError
 from assistant.feeds.index_updates import IndexResult
 from assistant.feeds.models import utc_now
@@ -30,11 +33,12 @@ class _BillsGroup(click.Group):
 
 @click.group("bills", cls=_BillsGroup)
 def bills() -> None:
-    """Follow federal bills through their official BILLSTATUS record (GovInfo).
+    """Follow federal bills (GovInfo's BILLSTATUS) and Massachusetts bills (the Legislature's API).
 
     \b
     Examples:
       assistant bills track "H.R. 6655" --congress 118
+      assistant bills track H.4521 --jurisdiction ma
       assistant bills show hr6655 --congress 118
       assistant bills refresh --json
       assistant bills untrack hr6655 --congress 118
@@ -59,13 +63,34 @@ congress_option = click.option(
 )
 
 
+def ma_options(command):
+    """``--jurisdiction us|ma`` and ``--court N`` (the Massachusetts General Court, default 194)."""
+    court = click.option(
+        "--court", type=click.IntRange(1, 999), default=None,
+        help=f"Massachusetts General Court (default {CURRENT_COURT}, 2025-26).",
+    )  # fmt: skip
+    jurisdiction = click.option(
+        "--jurisdiction", type=click.Choice(["us", "ma"]), default="us", show_default=True,
+        help="us: a federal bill; ma: a Massachusetts bill (H4521, H.4521, S 2710, HD1234).",
+    )  # fmt: skip
+    return jurisdiction(court(command))
+
+
+def _ma_ref(bill: str, court: int | None) -> MaRef:
+    return parse_ma_id(bill, court=court or CURRENT_COURT)
+
+
 @bills.command("track", short_help="Follow a bill and fetch it once now.")
 @click.argument("bill")
 @congress_option
+@ma_options
 @click.pass_obj
-def track(service, bill, congress) -> None:
-    """Start following BILL (hr6655, "H.R. 6655", s.2902, hjres45) and fetch it once now."""
+def track(service, bill, congress, jurisdiction, court) -> None:
+    """Start following BILL and fetch it once now: hr6655, "H.R. 6655", s.2902, hjres45, or with
+    --jurisdiction ma a Massachusetts bill (H4521, H.4521, S 2710, HD1234)."""
     conn = _db(service)
+    if jurisdiction == "ma":
+        return _track_ma(service, conn, _ma_ref(bill, court))
     ref = _ref(service, bill, congress)
     new = store.track(conn, ref, url=ref.file_url(service.settings.billstatus_url), now=utc_now())
     click.echo(f"{'Tracking' if new else 'Already tracking'} {ref.label} ({ref.congress_label})")
@@ -85,23 +110,52 @@ def track(service, bill, congress) -> None:
     _report_index(index_result, index_error)
 
 
+def _track_ma(service, conn, ref: MaRef) -> None:
+    url = ref.document_url(service.settings.malegislature_url)
+    new = store.track(conn, ref, url=url, now=utc_now(), jurisdiction="ma")
+    click.echo(f"{'Tracking' if new else 'Already tracking'} {ref.label} ({ref.court_label}, Massachusetts)")
+    updates, index_result, index_error = run_once(service, keys=[ref.key], force=True)
+    update = updates[0]
+    if update.status == "error":
+        click.echo(click.style(f"the first fetch failed: {update.error}", fg="red"), err=True)
+        click.echo(f"{ref.label} stays tracked; `assistant bills refresh` will try again.", err=True)
+        click.get_current_context().exit(1)
+    tracked = store.get(conn, ref.key)
+    summary = ma_summary(_ma_bill(conn, tracked))
+    click.echo(summary["title"])
+    if summary["latest_action"]:
+        latest = summary["latest_action"]
+        click.echo(f"latest action {latest['date']} ({latest['branch']}): {latest['text']}")
+    click.echo(f"version {tracked.version} stored; {summary['url']}")
+    _report_index(index_result, index_error)
+
+
+def _ma_bill(conn, tracked):
+    from assistant.bills.ma import MaBill
+
+    record = store.latest_record(conn, tracked.id) if tracked and tracked.version else None
+    return MaBill.from_json(record) if record else None
+
+
 @bills.command("untrack")
 @click.argument("bill")
 @congress_option
+@ma_options
 @click.pass_obj
-def untrack(service, bill, congress) -> None:
+def untrack(service, bill, congress, jurisdiction, court) -> None:
     """Stop following BILL; its versions leave the store and its updates leave the search index."""
     conn = _db(service)
-    ref = _ref(service, bill, congress)
+    ref = _ma_ref(bill, court) if jurisdiction == "ma" else _ref(service, bill, congress)
+    session = ref.court_label if jurisdiction == "ma" else ref.congress_label
     tracked = store.get(conn, ref.key)
     if tracked is None:
-        raise ConfigError(f"{ref.label} ({ref.congress_label}) is not tracked (see `assistant bills list`)")
+        raise ConfigError(f"{ref.label} ({session}) is not tracked (see `assistant bills list`)")
     indexed = [r[0] for r in conn.execute("SELECT doc_id FROM bill_versions WHERE bill_id = ? AND indexed = 1",
                                           (tracked.id,))]  # fmt: skip
     if indexed:  # index first: a crash in between leaves the bill tracked, and re-running finishes it
         service.index.remove(indexed)
     store.untrack(conn, ref.key)
-    click.echo(f"Stopped tracking {ref.label} ({ref.congress_label}); {len(indexed)} indexed update(s) dropped")
+    click.echo(f"Stopped tracking {ref.label} ({session}); {len(indexed)} indexed update(s) dropped")
 
 
 @bills.command("list")
@@ -112,6 +166,9 @@ def list_(service, as_json) -> None:
     conn = _db(service)
     rows, all_tracked = [], store.list_tracked(conn)
     for tracked in all_tracked:
+        if tracked.jurisdiction == "ma":
+            rows.append(_ma_row(conn, tracked))
+            continue
         found = store.latest_bill(conn, tracked.id) if tracked.version else None
         summary = bill_summary(found) if found else None
         rows.append({
@@ -140,17 +197,40 @@ def list_(service, as_json) -> None:
             health = click.style(f"  NOT POLLED: {row['disabled']}", fg="red")
         elif row["last_error"]:
             health = click.style(f"  failing: {row['last_error']}", fg="red")
-        click.echo(f"{tracked.ref.label} ({tracked.ref.congress_label})  {row['title'] or ''}\n    {where}{health}")
+        name = (f"{row['bill']} ({ordinal(row['court'])} General Court, MA)" if tracked.jurisdiction == "ma"
+                else f"{tracked.ref.label} ({tracked.ref.congress_label})")  # fmt: skip
+        click.echo(f"{name}  {row['title'] or ''}\n    {where}{health}")
+
+
+def _ma_row(conn, tracked) -> dict:
+    found = _ma_bill(conn, tracked)
+    summary = ma_summary(found) if found else None
+    return {
+        "bill": tracked.type.upper() + str(tracked.number),
+        "court": tracked.congress,
+        "jurisdiction": "ma",
+        "title": summary["title"] if summary else None,
+        "latest_action": summary["latest_action"] if summary else None,
+        "versions": tracked.version,
+        "url": tracked.url,
+        "last_success": tracked.last_success,
+        "last_error": tracked.last_error,
+        "next_check": tracked.next_check,
+        "disabled": tracked.disabled_reason,
+    }
 
 
 @bills.command("show")
 @click.argument("bill")
 @congress_option
+@ma_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def show(service, bill, congress, as_json) -> None:
+def show(service, bill, congress, jurisdiction, court, as_json) -> None:
     """Show a tracked bill: titles, sponsor, cosponsors, latest action, timeline and every action."""
     conn = _db(service)
+    if jurisdiction == "ma":
+        return _show_ma(conn, _ma_ref(bill, court), as_json=as_json)
     ref = _ref(service, bill, congress)
     if congress is None:  # the newest Congress in which this number is tracked
         newest = store.newest_congress(conn, ref.type, ref.number)
@@ -173,6 +253,31 @@ def show(service, bill, congress, as_json) -> None:
     click.echo("  timeline:")
     for action in timeline(found):
         click.echo(f"    {action.date[:10]}  {action.text}")
+    click.echo(f"  {summary['url']}")
+
+
+def _show_ma(conn, ref: MaRef, *, as_json: bool) -> None:
+    tracked = store.get(conn, ref.key)
+    found = _ma_bill(conn, tracked)
+    if found is None:
+        state = "tracked but not fetched yet" if tracked else "not tracked"
+        hint = f"`assistant bills track {ref.bill} --jurisdiction ma --court {ref.court}`"
+        raise ConfigError(f"{ref.label} ({ref.court_label}) is {state}: {hint}")
+    summary = ma_summary(found)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{ref.label} ({ref.court_label}, Massachusetts): {summary['title']}")
+    click.echo(f"  sponsor: {summary['sponsor'] or 'none on record'}; {summary['cosponsors']} cosponsor(s)")
+    if summary["committee"]:
+        click.echo(f"  committee: {summary['committee']}")
+    for rec in summary["recommendations"]:
+        click.echo(f"  recommendation of {rec['committee']}: {rec['action']}")
+    for hearing in summary["hearings"]:
+        click.echo(f"  hearing {hearing['date']}: {hearing['status']} {hearing['committee'] or hearing['location']}")
+    click.echo("  history:")
+    for line in timeline_sentences(found):
+        click.echo(f"    {line}")
     click.echo(f"  {summary['url']}")
 
 
@@ -199,17 +304,20 @@ def refresh(service, as_json, force, workers) -> None:
 
 def run_once(service, *, keys=None, force=False, workers=16, echo=None, client=None):
     """One refresh + index run of the tracked bills: (updates, IndexResult, index error or None)."""
-    from assistant.bills.refresh import refresh_bills, sync_index  # imports httpx: only when used
+    from assistant.bills.ma_refresh import refresh_ma_bills  # imports httpx: only when used
+    from assistant.bills.refresh import refresh_bills, sync_index
 
     conn = _db(service)
     updates = []
-    for update in refresh_bills(
-        conn, client=client, allow_private=service.settings.feeds_allow_private, force=force, workers=workers,
-        keys=keys,
-    ):  # fmt: skip
-        updates.append(update)
-        if echo:
-            echo(update)
+    allow_private = service.settings.feeds_allow_private
+    federal = refresh_bills(conn, client=client, allow_private=allow_private, force=force, workers=workers, keys=keys)
+    massachusetts = refresh_ma_bills(conn, base=service.settings.malegislature_url, allow_private=allow_private,
+                                     force=force, keys=keys)  # fmt: skip
+    for source in (federal, massachusetts):
+        for update in source:
+            updates.append(update)
+            if echo:
+                echo(update)
     try:
         result = sync_index(conn, lambda: service.index)
     except Exception as exc:  # the model or Chroma may be unavailable; versions stay pending
@@ -219,7 +327,8 @@ def run_once(service, *, keys=None, force=False, workers=16, echo=None, client=N
 
 def echo_update(update) -> None:
     """One line per bill, as ``feeds refresh`` prints one per feed."""
-    name = f"{update.label} ({ordinal(update.congress)})"
+    session = " General Court, MA" if update.jurisdiction == "ma" else ""
+    name = f"{update.label} ({ordinal(update.congress)}{session})"
     if update.status == "error":
         click.echo(f"{name}  " + click.style(f"error: {update.error}", fg="red"))
     elif update.status == "not_modified":

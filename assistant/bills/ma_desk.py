@@ -1,0 +1,160 @@
+"""Facts about tracked Massachusetts bills: where each stands, who filed it, which committee has
+it, when its hearing is. Cited to the bill's page on malegislature.gov, never to the API."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from assistant.bills import store
+from assistant.bills.ma import MaBill, ma_mentions, when
+from assistant.types import Fact
+
+_ASKS_SPONSOR = re.compile(r"\b(co-?sponsor\w*|sponsor\w*|who (?:filed|introduced|wrote))\b", re.IGNORECASE)
+_ASKS_COMMITTEE = re.compile(r"\bcommittee", re.IGNORECASE)
+_ASKS_HEARING = re.compile(r"\bhearings?\b", re.IGNORECASE)
+_COURT_IN_TEXT = re.compile(r"\b(\d{3})(?:st|nd|rd|th)\s+(?:general\s+)?court\b", re.IGNORECASE)
+TIMELINE_MAX = 8
+
+
+def ma_facts(conn: sqlite3.Connection, question: str) -> list[Fact]:
+    """Facts for every tracked Massachusetts bill the question names (others: nothing)."""
+    named = _COURT_IN_TEXT.search(question or "")
+    out: list[Fact] = []
+    for prefix, number in ma_mentions(question):
+        bill = _latest(conn, prefix, number, court=int(named.group(1)) if named else None)
+        if bill is None:
+            continue
+        facts = {"status": status_sentences(bill), "timeline": timeline_sentences(bill)}
+        if _ASKS_SPONSOR.search(question):
+            facts["sponsors"] = sponsor_sentences(bill)
+        if _ASKS_COMMITTEE.search(question):
+            facts["committee"] = committee_sentences(bill)
+        if _ASKS_HEARING.search(question):
+            facts["hearing"] = hearing_sentences(bill)
+        out += [_fact(bill, part, sentences) for part, sentences in facts.items() if sentences]
+    return out
+
+
+def _latest(conn, prefix: str, number: int, *, court: int | None) -> MaBill | None:
+    row = conn.execute(
+        "SELECT id FROM bills WHERE jurisdiction = 'ma' AND bill_type = ? AND number = ? AND version > 0"
+        " AND (? IS NULL OR congress = ?) ORDER BY congress DESC LIMIT 1",
+        (prefix, number, court, court),
+    ).fetchone()
+    record = store.latest_record(conn, row[0]) if row else None
+    return MaBill.from_json(record) if record else None
+
+
+_TITLES = {
+    "status": "where it stands",
+    "timeline": "history of actions",
+    "sponsors": "sponsor and cosponsors",
+    "committee": "committee",
+    "hearing": "hearings",
+}
+
+
+def _fact(bill: MaBill, part: str, sentences: tuple[str, ...]) -> Fact:
+    ref = bill.ref
+    latest = bill.latest_action
+    return Fact(
+        doc_id=f"bill:{ref.key}:{part}",
+        title=f"{ref.label} ({ref.court_label}): {_TITLES[part]}",
+        sentences=sentences,
+        source=f"Massachusetts Legislature, {ref.court_label}, {ref.label}",
+        url=ref.page_url,
+        doc_type="bill",
+        published=latest.date if latest else None,
+        data=ma_summary(bill),
+    )
+
+
+def status_sentences(bill: MaBill) -> tuple[str, ...]:
+    ref = bill.ref
+    head = f"{ref.label} ({ref.court_label}, Massachusetts), {bill.title.rstrip('. ')}, was filed"
+    if bill.sponsor:
+        head += f" by {bill.sponsor}"
+    latest = bill.latest_action
+    if latest:
+        head += f"; its latest action, on {when(latest.date, latest.time)} ({latest.branch}), was: {latest.text}"
+    sentences = [head.rstrip(".") + "."]
+    if bill.committee:
+        sentences.append(f"It was referred to the committee on {bill.committee}.")
+    return tuple(sentences)
+
+
+def timeline_sentences(bill: MaBill) -> tuple[str, ...]:
+    actions = sorted((a for a in bill.actions if not a.stricken), key=lambda a: (a.date, a.time or "99"))
+    if len(actions) > TIMELINE_MAX:
+        actions = actions[:2] + actions[-(TIMELINE_MAX - 2) :]
+    return tuple(f"On {a.date}, {bill.ref.label} ({a.branch}): {a.text.rstrip('.')}." for a in actions)
+
+
+def sponsor_sentences(bill: MaBill) -> tuple[str, ...]:
+    ref = bill.ref
+    n = len(bill.cosponsors)
+    who = bill.sponsor or "no sponsor on record"
+    sentences = [f"{ref.label} was filed by {who} and has {n} cosponsor{'s' if n != 1 else ''}."]
+    if n:
+        more = f" and {n - 5} more" if n > 5 else ""
+        sentences.append(f"Cosponsors include {', '.join(bill.cosponsors[:5])}{more}.")
+    return tuple(sentences)
+
+
+def committee_sentences(bill: MaBill) -> tuple[str, ...]:
+    ref = bill.ref
+    sentences = []
+    if bill.committee:
+        sentences.append(f"{ref.label} was last referred to the committee on {bill.committee}.")
+    for rec in bill.recommendations:
+        sentences.append(f"Committee {rec.committee} recommended on {ref.label}: {rec.action}.")
+    return tuple(sentences) or (f"{ref.label} has no committee referral on record.",)
+
+
+def hearing_sentences(bill: MaBill) -> tuple[str, ...]:
+    ref = bill.ref
+    if not bill.hearings:
+        return (f"No hearing on {ref.label} is on record.",)
+    out = []
+    for h in sorted(bill.hearings, key=lambda h: (h.date, h.time or "")):
+        where = ", ".join(x for x in (h.committee, h.location) if x)
+        state = "was canceled" if h.status.lower().startswith("cancel") else f"is {h.status.lower() or 'scheduled'}"
+        out.append(f"A hearing on {ref.label} on {when(h.date, h.time)}{f' ({where})' if where else ''} {state}.")
+    return tuple(out)
+
+
+def ma_summary(bill: MaBill) -> dict:
+    """DESIGN.md's ``bills show --json`` object for a Massachusetts bill (also a bill card's data)."""
+    ref = bill.ref
+    latest = bill.latest_action
+    actions = sorted(bill.actions, key=lambda a: (a.date, a.time or "99"), reverse=True)
+    return {
+        "bill": ref.bill,
+        "court": ref.court,
+        "jurisdiction": "ma",
+        "title": bill.title,
+        "docket": bill.docket or None,
+        "sponsor": bill.sponsor or None,
+        "sponsor_id": bill.sponsor_id or None,
+        "cosponsors": len(bill.cosponsors),
+        "committee": bill.committee,
+        "recommendations": [{"committee": r.committee, "action": r.action} for r in bill.recommendations],
+        "latest_action": {"date": when(latest.date, latest.time), "branch": latest.branch, "text": latest.text}
+        if latest
+        else None,
+        "actions": [
+            {"date": when(a.date, a.time), "branch": a.branch, "text": a.text, "stricken": a.stricken} for a in actions
+        ],  # fmt: skip
+        "hearings": [
+            {
+                "date": when(h.date, h.time),
+                "status": h.status,
+                "committee": h.committee,
+                "location": h.location,
+                "event_id": h.event_id,
+            }
+            for h in bill.hearings
+        ],  # fmt: skip
+        "url": ref.page_url,
+    }
