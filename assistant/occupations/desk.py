@@ -7,6 +7,7 @@ indexed queries, well under the 10 ms budget of issue 9 (``bench/data.py``).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass, replace
@@ -72,6 +73,10 @@ class DataDesk:
         if resolver is None:
             return DataAnswer(Resolution(), (), state=_state_of(home_area or self.home_area))
         home = resolver.home if home_area is None else self.area(home_area)
+        if _LEGAL.search(question):
+            # "how does the Perkins law define career and technical education" asks about a law,
+            # not about career and technical education teachers' figures.
+            return DataAnswer(Resolution(), (), state=home.state if home else None)
         res = resolver.resolve(question, home=home)
         if not res.occupations and occupation_hint:
             hinted, _ = resolver.find_occupations(occupation_hint)
@@ -111,6 +116,10 @@ def fact_passage(fact: Fact) -> Passage:
     hit = Hit(chunk_id=fact.doc_id, doc_id=fact.doc_id, text=" ".join(fact.sentences), headings="",
               metadata=metadata, score=1.0, distance=0.0)
     return Passage(hit=hit, sentences=fact.sentences, vectors=np.zeros((0, 384), dtype=np.float32))
+
+
+_LEGAL = re.compile(r"\b(law|statute|section|sec\.|u\.?s\.?c|act|define[sd]?|definition|bill|committee|"
+                    r"congress)\b", re.I)
 
 
 def _state_of(text: str) -> str | None:

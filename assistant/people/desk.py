@@ -24,6 +24,7 @@ SOURCE_PAGES = {parse.CONGRESS: "https://github.com/unitedstates/congress-legisl
                 parse.OPENSTATES_MA: "https://github.com/openstates/people"}
 #: Short names people use -> committee id.
 SHORT_NAMES = {"help": "SSHR", "house education and workforce": "HSED", "ed and workforce": "HSED",
+               "house education and the workforce": "HSED", "education and the workforce committee": "HSED",
                "senate finance": "SSFI", "house ways and means": "HSWM"}
 _CHAIR_ASK = re.compile(r"\b(chairs?|chaired|chairman|chairwoman|chairperson|leads?|heads?|ranking)\b", re.I)
 _DELEGATION_ASK = re.compile(r"\b(members? of congress|congressional delegation|delegation|senators|"
