@@ -162,7 +162,7 @@ _KINDS = (
         r"\bhow (much|many|long|fast|big)\b|\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|cost|costs|"
         r"fee|fees|price|percent|percentage|share|rate|number|numbers|count|demand|growth|grow|outlook|funding|"
         r"openings)\b", re.I)),
-    ("date", re.compile(r"^\s*when\b|\bwhat (year|date|day)\b|\b(deadline|effective date|since when)\b", re.I)),
+    ("date", re.compile(r"^\s*when\b|\bwhat (year|date|day)\b|\b(deadline|date|since when)\b", re.I)),
     # "who sponsored it" asks for a name; "who qualifies" asks for a description.
     ("person", re.compile(
         r"\bwho (is|are|was|were|chairs|sponsored|introduced|runs|leads|heads|signed|wrote)\b", re.I)),
@@ -268,8 +268,15 @@ def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "pr
     return True
 
 
+#: Counts written in words: "more than two dozen partners", "nine in ten jobs", "hundreds of programs".
+_COUNT_WORDS = re.compile(
+    r"\b(?:dozens?|hundreds?|thousands?|millions?|billions?|half|majority|minority|(?:one|two|three|four|five|six|"
+    r"seven|eight|nine) in (?:ten|five|four|three|a hundred))\b", re.I)
+
+
 def _counts(sentence: str) -> bool:
-    return any(not _YEAR.match(n.replace(",", "")) for n in _NUMBER.findall(sentence))
+    return (any(not _YEAR.match(n.replace(",", "")) for n in _NUMBER.findall(sentence))
+            or bool(_COUNT_WORDS.search(sentence)))
 
 
 def defines(sentence: str, subject: str) -> bool:
@@ -321,7 +328,12 @@ def same_claim(a: str, b: str) -> bool:
 
 
 _META = re.compile(
-    r"\b(this page|this list|see [\"“]|for comparison)\b", re.I)
+    r"\b(this page|this list|see [\"“]|for comparison)\b"
+    r"|\b(?:is|are) (?:covered|described|listed|discussed) (?:on|in) (?:the|this|a) (?:[\w-]+ ){0,6}?page\b", re.I)
+#: A caveat about what the sources do not say ("... is not confirmed here") answers nothing itself.
+_CAVEAT = re.compile(
+    r"\bnot (?:confirmed|covered|given|stated|found|known|verified)(?: here| in (?:the|our) sources?| in the sources"
+    r" used here)\b|\bshould be (?:checked|confirmed|verified)\b", re.I)
 _PAY = re.compile(r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|makes)\b", re.I)
 _NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hourly|bottom|most|least)\b", re.I)
 

@@ -93,6 +93,7 @@ def test_clean_keeps_parentheticals_that_say_something(sentence):
     ("What is the address of Springfield Technical Community College?", "address"),
     ("What is H.R. 6655?", "definition"),
     ("which certifications can a BMET earn", "list"),
+    ("fitzgerald act date", "date"),
     ("I'm a high school senior in Springfield, how do I become a BMET?", "steps"),
 ])
 def test_question_kind(question, kind):
@@ -125,6 +126,31 @@ def test_a_what_is_question_about_a_bill_leads_with_what_the_bill_is():
             "H.R. 6655 was introduced in December 2023 by two Representatives as a bipartisan WIOA reauthorization.")
     answer = ask("What is H.R. 6655?", [passage("bill", text)])
     assert lead(answer).startswith("H.R. 6655 was introduced")
+
+
+def test_a_date_question_without_when_leads_with_the_date():
+    text = ("The Fitzgerald Act was sponsored by Representative William Fitzgerald of Connecticut and the act date "
+            "matters to apprenticeship. The Fitzgerald Act became law on August 16, 1937.")
+    answer = ask("fitzgerald act date", [passage("naa", text)])
+    assert lead(answer) == "The Fitzgerald Act became law on August 16, 1937."
+
+
+@pytest.mark.parametrize("count", ["more than two dozen employer partners", "nine in ten employer partners",
+                                   "hundreds of employer partners"])
+def test_a_count_written_in_words_answers_how_many(count):
+    assert quoting.fits(f"By 2023 the apprenticeship had {count}.", "amount", question="how many partners")
+    text = ("Becoming an apprenticeship employer partner costs the employer nothing and partners get help. "
+            f"By 2023 the apprenticeship had {count}.")
+    answer = ask("how many employer partners does the apprenticeship have", [passage("aami", text)])
+    assert lead(answer) == f"By 2023 the apprenticeship had {count}."
+
+
+def test_a_sentence_pointing_to_another_page_does_not_lead():
+    text = ("Massachusetts right-to-repair bills on medical device exemptions are covered on the state "
+            "right-to-repair page. Massachusetts right-to-repair bills would have exempted only Class III "
+            "medical devices.")
+    answer = ask("massachusetts right to repair medical device exemption", [passage("repair", text)])
+    assert lead(answer).startswith("Massachusetts right-to-repair bills would have exempted only Class III")
 
 
 def test_the_lead_is_the_best_sentence_when_none_of_the_asked_kind_is_worth_quoting():
