@@ -99,7 +99,7 @@ def test_one_run_with_every_fault_reports_every_feed_and_stores_the_good_ones(se
     for url in [*good.values(), *redirects.values()]:
         assert results[url].status == "ok", (url, results[url].error)
     expected_errors = {
-        "500": "HTTP 500", "429": "HTTP 429", "403": "HTTP 403 Forbidden (an HTML page: probably a bot check",
+        "500": "HTTP 500", "429": "HTTP 429", "403": "refused by the publisher (403)",
         "404": "HTTP 404", "410": "HTTP 410",
         "loop": "redirect loop", "big": "cap", "slow": "timed out", "empty": "empty body",
         "html200": "HTML page",

@@ -189,7 +189,8 @@ def record_failure(
         if exc.gone:
             disable = f"gone (HTTP 410): {'GovInfo' if federal else 'the Legislature'} no longer publishes this record"
             cause = f"gone (HTTP 410) at {tracked.url}: polling stopped"
-    if disable is None and failures >= policy.max_failures:
+    refused = isinstance(exc, HTTPStatusFetchError) and exc.refused  # a 403 is retried, never dropped
+    if disable is None and failures >= policy.max_failures and not refused:
         disable = f"{failures} consecutive failures"
     try:
         store.save_error(conn, tracked, cause, now=moment, status=status, next_check=next_check, disable=disable)

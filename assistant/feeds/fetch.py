@@ -54,6 +54,14 @@ class HTTPStatusFetchError(FetchError):
         self.status = status
         self.retry_after = retry_after
         cause = f"HTTP {status} {reason}".rstrip()
+        if status == 403:
+            # DOL and CISA answer 403 to many non-browser clients (bot protection), not because the
+            # feed is gone: say so, and what to do, instead of "Forbidden".
+            cause = (
+                "refused by the publisher (403): its bot protection turns away many non-browser clients; "
+                "polling goes on with back-off; meanwhile use the publisher's email subscription (CISA has "
+                "one) or refresh from a different network"
+            )
         if status == 410:
             cause += " (the feed is gone; polling stopped)"
         if retry_after is not None:
@@ -63,6 +71,11 @@ class HTTPStatusFetchError(FetchError):
     @property
     def gone(self) -> bool:
         return self.status == 410
+
+    @property
+    def refused(self) -> bool:
+        """A 403: the publisher turned this client away; never a reason to stop polling."""
+        return self.status == 403
 
 
 def make_client(

@@ -227,14 +227,15 @@ def _fail(conn, feed: store.Feed, exc: FeedError, *, now, policy: RetryPolicy, r
     moment = now()
     failures = feed.consecutive_errors + 1
     next_check = moment + policy.delay(failures, rng)
-    status, disable = None, None
+    status, disable, refused = None, None, False
     if isinstance(exc, HTTPStatusFetchError):
+        refused = exc.refused
         status = exc.status
         if exc.retry_after is not None:
             next_check = max(next_check, min(exc.retry_after, moment + policy.max_retry_after))
         if exc.gone:
             disable = "gone (HTTP 410): the publisher removed this feed"
-    if disable is None and failures >= policy.max_failures:
+    if disable is None and failures >= policy.max_failures and not refused:  # a 403 is retried, never dropped
         disable = f"{failures} consecutive failures"
     try:
         store.save_error(conn, feed, exc.cause, now=moment, status=status, next_check=next_check, disable=disable)
