@@ -14,10 +14,8 @@ from click.testing import CliRunner
 
 from assistant import evaluate
 from assistant.cli import main
-from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.evaluate import GoldItem, Outcome
-from assistant.service import Service
 from assistant.types import Answer, Citation, Hit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -334,12 +332,9 @@ def test_gold_lines_with_an_unknown_group_are_refused(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def corpus_service(tmp_path_factory):
-    service = Service(Settings(data_dir=tmp_path_factory.mktemp("eval") / "data"))
-    report = service.ingest([str(REPO / "corpus")])
-    assert not report.failed, report.failed
-    yield service
-    service.close()
+def corpus_service(starter_service):
+    """The starter corpus indexed once for the whole run (conftest.py)."""
+    return starter_service
 
 
 def test_recall_at_5_on_the_document_questions_stays_above_085(corpus_service):
@@ -372,8 +367,7 @@ def test_eval_command_json_contract(corpus_service, tmp_path):
     assert set(out["groups"]) == set(evaluate.GROUPS) == set(out["groups_by_split"])
     assert out["groups"]["documents"]["n"] == 2 and out["groups"]["policy_desk"]["n"] == 0
     plan = out["groups"]["plan"]
-    # Until the service can plan the group says so; once it can, the plan is scored.
-    assert plan["n"] == 1 and ("error" in plan or plan["plan_steps_ok"] is not None), plan
+    assert plan["n"] == 1 and "error" not in plan and plan["plan_steps_ok"] == 1.0, plan
     text = CliRunner().invoke(main, ["--data-dir", data_dir, "eval", str(gold)])
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
