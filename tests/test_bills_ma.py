@@ -254,3 +254,7 @@ def test_desk_answers_where_who_which_committee(env):
     )
     assert "Committee J19 recommended on H.135: Accompanied." in committee.sentences
     assert desk.facts("Where is H.136?") == []  # not tracked: no guess
+    # The federal readers (bill cards) get nothing for a Massachusetts key rather than a wrong Bill.
+    tracked = store.get(env.conn, "ma-192-h135")
+    assert store.latest_bill(env.conn, tracked.id) is None
+    assert store.latest_record(env.conn, tracked.id)["docket"] == "HD3228"

@@ -192,9 +192,10 @@ def latest_record(conn: sqlite3.Connection, bill_id: int) -> dict | None:
 
 
 def latest_bill(conn: sqlite3.Connection, bill_id: int) -> Bill | None:
+    """The latest version of a federal bill (None for a Massachusetts one: see ``latest_record``)."""
     row = conn.execute(
         "SELECT v.record FROM bill_versions v JOIN bills b ON b.id = v.bill_id AND b.version = v.version"
-        " WHERE b.id = ?",
+        " WHERE b.id = ? AND b.jurisdiction = 'us'",
         (bill_id,),
     ).fetchone()
     return Bill.from_json(json.loads(row[0])) if row else None
