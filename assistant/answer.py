@@ -117,6 +117,8 @@ class ExtractiveAnswerer:
     relative_floor: float = 0.68
     #: A sentence of the kind the question asks for may lead if it scores this share of the best.
     lead_window: float = 0.85
+    #: A sentence naming the thing a "which X" question asks about may lead down to this share of the best.
+    naming_floor: float = 0.6
     #: Bonus for sentences of higher-ranked passages: weight / (1 + passage rank).
     rank_weight: float = 0.1
     #: Abstain when even the best sentence scores below this.
@@ -182,6 +184,12 @@ class ExtractiveAnswerer:
 
         # The asked-for kind among the very best; else among any worth quoting; else the best.
         fitting = [c for c in window if fits(c)] or [c for c in quotable if fits(c)] or window
+        # "which certifications ...", "who are the partners ...": a sentence naming the thing asked.
+        thing = quoting.asked_thing(question)
+        naming = [c for c in fitting if thing and quoting.names_thing(c.text, thing)] or [
+            c for c in eligible if thing and c.score >= self.naming_floor * best and fits(c)
+            and quoting.names_thing(c.text, thing)]
+        fitting = naming or fitting
         lead = min(fitting, key=lambda c: quoting.lead_rank(c.text, question=question))  # min keeps score order
         first = self._expand(lead, kind, passages)
         support = self._support(scored, passages, limit=self.max_sentences - 1, taken=[first], best=best)

@@ -187,6 +187,33 @@ def question_kind(question: str) -> str | None:
     return None
 
 
+_HEAD = re.compile(
+    r"\b(?:which|what)\s+(?:kinds?|types?|sorts?)\s+of\s+(?P<a>[a-z][\w-]*)|\b(?:who|what) are the\s+(?P<b>[a-z][\w-]*)"
+    r"|\b(?:which|what)\s+(?P<c>[a-z][\w-]*)", re.I)
+_NOT_HEAD = frozenset(
+    "is are was were do does did would will can could should has have the a an about if it i you we they this that "
+    "else happens happened kind kinds type types sort sorts year years date day time much many percent percentage "
+    "share number amount rate level".split())  # a measure is asked by kind (amount, date), not by name
+
+
+def asked_thing(question: str) -> str | None:
+    """The noun a "which X" / "what X" / "what kind of X" / "who are the X" question asks about
+    ("partners" in "who are the partners in the work group"), or None."""
+    for match in _HEAD.finditer(question):
+        word = next(g for g in match.groups() if g).lower()
+        if word not in _NOT_HEAD:
+            return word
+        break
+    return None
+
+
+def names_thing(sentence: str, thing: str) -> bool:
+    """Whether ``sentence`` names ``thing`` itself, singular or plural ("partner", "partners"),
+    not a longer word that starts alike ("partnership")."""
+    root = re.sub(r"(?:es|s)$", "", thing.lower()) if len(thing) > 3 else thing.lower()
+    return bool(re.search(rf"\b{re.escape(root)}(?:s|es)?\b", sentence, re.I))
+
+
 _DEF_QUESTION = re.compile(
     r"^\s*(?:so\s+)?(?:what|who)(?:'s| is| are| was| were)\s+(?:an?\s+|the\s+)?(?P<x>.+?)"
     r"(?:\s+(?:in|for|on|at|about|when|exactly|mean|really)\b.*)?\s*\??\s*$", re.I)

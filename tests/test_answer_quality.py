@@ -145,6 +145,34 @@ def test_a_count_written_in_words_answers_how_many(count):
     assert lead(answer) == f"By 2023 the apprenticeship had {count}."
 
 
+@pytest.mark.parametrize(("question", "thing"), [
+    ("who are the partners in the western mass allied health group", "partners"),
+    ("what kind of machines do biomed techs fix", "machines"),
+    ("which certifications can a BMET earn", "certifications"),
+    ("what is the CABT", None),
+    ("what does 524b require", None),
+    ("what year was the act signed", None),
+])
+def test_the_thing_a_which_or_what_question_asks_about(question, thing):
+    assert quoting.asked_thing(question) == thing
+
+
+def test_a_which_question_leads_with_a_sentence_naming_what_it_asks_for():
+    text = ("The allied health work group of the western mass partnership builds pipelines for therapists, "
+            "technologists, technicians and assistants. Partners in the western mass allied health work group "
+            "include Springfield Technical, Holyoke Community College, Greenfield and Baystate Health.")
+    answer = ask("who are the partners in the western mass allied health work group", [passage("group", text)])
+    assert lead(answer).startswith("Partners in the western mass")
+    assert not quoting.names_thing("The Western Mass partnership builds pipelines.", "partners")
+
+
+def test_a_what_kind_question_may_lead_with_a_lower_scoring_sentence_naming_the_kind():
+    text = ("Biomed techs fix problems using schematics and service manuals when biomed techs repair. "
+            "Biomed techs fix devices such as monitors, defibrillators, ventilators and anesthesia machines.")
+    answer = ask("what kind of machines do biomed techs fix", [passage("work", text)])
+    assert lead(answer).startswith("Biomed techs fix devices such as monitors")
+
+
 def test_a_sentence_pointing_to_another_page_does_not_lead():
     text = ("Massachusetts right-to-repair bills on medical device exemptions are covered on the state "
             "right-to-repair page. Massachusetts right-to-repair bills would have exempted only Class III "
