@@ -76,6 +76,26 @@ MIGRATIONS = [
     """
     ALTER TABLE bills ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT 'us';
     """,
+    # Topic monitors over a Massachusetts General Court: its document list, kept so a day's searches
+    # cost one request, and every matching document with when it was first seen.
+    """
+    CREATE TABLE ma_document_lists (
+        court INTEGER PRIMARY KEY,
+        fetched_at TEXT NOT NULL,
+        body BLOB NOT NULL                   -- the API's JSON list, zlib-compressed
+    );
+    CREATE TABLE ma_monitor_hits (
+        court INTEGER NOT NULL,
+        docket TEXT NOT NULL,                -- HD1234: a filing keeps it when it gets a bill number
+        bill TEXT,                           -- H4521; null while only docketed
+        title TEXT NOT NULL,
+        sponsor TEXT,
+        keywords TEXT NOT NULL,              -- the monitors' keywords it matched, comma-separated
+        first_seen TEXT NOT NULL,
+        baseline INTEGER NOT NULL DEFAULT 0, -- 1: found by the first search, so not "newly filed"
+        PRIMARY KEY (court, docket)
+    );
+    """,
 ]
 
 

@@ -14,7 +14,8 @@ import sqlite3
 from datetime import datetime
 
 from assistant.bills import store
-from assistant.bills.ma import MaBill
+from assistant.bills.ma import MaBill, parse_ma_id
+from assistant.bills.ma_monitor import filed_since
 from assistant.bills.models import Bill
 from assistant.feeds.digest import Update
 from assistant.feeds.store import iso
@@ -29,7 +30,8 @@ WHERE v.indexed != 2
 
 
 def bill_updates(conn: sqlite3.Connection, *, since: datetime) -> list[Update]:
-    """The newest announced version of each tracked bill since ``since``, newest first."""
+    """The newest announced version of each tracked bill since ``since``, and the Massachusetts
+    filings the topic monitors found since then, newest first."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bill_versions'").fetchone() is None:
         return []  # no bill was ever tracked here
     rows = [r for r in conn.execute(_QUERY) if (r["event_at"] or "") >= iso(since)[: len(r["event_at"] or "")]]
@@ -49,14 +51,24 @@ def bill_updates(conn: sqlite3.Connection, *, since: datetime) -> list[Update]:
         summary = f"{ref.label}, {bill.title}"
         if latest:
             summary += f". Latest action {latest.date[:10]}: {latest.text}"
-        out.append(Update(
-            doc_id=row["doc_id"], kind="new" if row["version"] == 1 else "changed", version=row["version"],
-            date=row["event_at"], title=f"{ref.label}: {bill.short_title or bill.title}", link=ref.congress_gov_url,
-            feed="Tracked bills (BILLSTATUS)", topic="bills", jurisdiction="US",
-            summary=summary if len(summary) <= 300 else summary[:299].rstrip() + "…",
-            change="; ".join(changes) if row["version"] > 1 else "", html="",
-        ))
-    return out
+        out.append(
+            Update(
+                doc_id=row["doc_id"],
+                kind="new" if row["version"] == 1 else "changed",
+                version=row["version"],
+                date=row["event_at"],
+                title=f"{ref.label}: {bill.short_title or bill.title}",
+                link=ref.congress_gov_url,
+                feed="Tracked bills (BILLSTATUS)",
+                topic="bills",
+                jurisdiction="US",
+                summary=summary if len(summary) <= 300 else summary[:299].rstrip() + "…",
+                change="; ".join(changes) if row["version"] > 1 else "",
+                html="",
+            )
+        )
+    filed = [_filed_update(r) for r in filed_since(conn, since=since)]
+    return sorted(out + filed, key=lambda u: u.date, reverse=True) if filed else out
 
 
 def _ma_update(row, bill: MaBill, changes: list[str]) -> Update:
@@ -71,4 +83,17 @@ def _ma_update(row, bill: MaBill, changes: list[str]) -> Update:
         feed="Tracked bills (Massachusetts Legislature)", topic="bills", jurisdiction="MA",
         summary=summary if len(summary) <= 300 else summary[:299].rstrip() + "…",
         change="; ".join(changes) if row["version"] > 1 else "", html="",
+    )  # fmt: skip
+
+
+def _filed_update(row) -> Update:
+    """A newly filed Massachusetts bill that a topic monitor found (``bills monitor``)."""
+    number = row["bill"] or row["docket"]
+    label = parse_ma_id(number, court=row["court"]).label
+    summary = f"{label}, {row['title']}" + (f", filed by {row['sponsor']}" if row["sponsor"] else "")
+    return Update(
+        doc_id=f"ma-filed:{row['court']}-{row['docket']}", kind="new", version=1, date=row["first_seen"],
+        title=f"{label}: {row['title']}", link=f"https://malegislature.gov/Bills/{row['court']}/{number}",
+        feed="Massachusetts Legislature: newly filed bills", topic="bills", jurisdiction="MA",
+        summary=f"{summary} (matches: {row['keywords']})", change="", html="",
     )  # fmt: skip

@@ -302,6 +302,45 @@ def refresh(service, as_json, force, workers) -> None:
         click.get_current_context().exit(1)
 
 
+@bills.command("monitor", short_help="Newly filed Massachusetts bills on our topics.")
+@click.option("--court", type=click.IntRange(1, 999), default=None, help=f"General Court (default {CURRENT_COURT}).")
+@click.option(
+    "--keyword", "keywords", multiple=True, help="Search for this instead of the default topics (repeatable)."
+)
+@click.option("--force", is_flag=True, help="Fetch the document list even if today's is kept.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def monitor(service, court, keywords, force, as_json) -> None:
+    """Search the court's whole document list (fetched once a day) for the monitors' keywords and
+    report filings not seen before; they also appear in `feeds updates` and the digest.
+
+    \b
+    Run it daily, e.g. `30 6 * * * assistant bills monitor`. Exit 1 if the list could not be read.
+    """
+    from assistant.bills.ma_monitor import DEFAULT_KEYWORDS, run_monitor
+
+    conn = _db(service)
+    result = run_monitor(
+        conn, base=service.settings.malegislature_url, court=court or CURRENT_COURT,
+        keywords=keywords or DEFAULT_KEYWORDS, allow_private=service.settings.feeds_allow_private, force=force,
+    )  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        source = "fetched" if result.fetched else "kept from today"
+        first = " (first search: a baseline, not news)" if result.baseline else ""
+        counts = f"{result.documents} documents ({source}), {result.matching} matching, {len(result.new)} new"
+        click.echo(f"{ordinal(result.court)} General Court: {counts}{first}")
+        for filing in [] if result.baseline else result.new:
+            number = filing.bill or filing.docket
+            click.echo(f"  {number}  {filing.title}  [{', '.join(filing.keywords)}]")
+            click.echo(f"      track it: assistant bills track {number} --jurisdiction ma --court {result.court}")
+    if result.error:
+        click.echo(click.style(result.error, fg="red"), err=True)
+        if not result.documents:
+            click.get_current_context().exit(1)
+
+
 def run_once(service, *, keys=None, force=False, workers=16, echo=None, client=None):
     """One refresh + index run of the tracked bills: (updates, IndexResult, index error or None)."""
     from assistant.bills.ma_refresh import refresh_ma_bills  # imports httpx: only when used
