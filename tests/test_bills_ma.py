@@ -211,7 +211,10 @@ def test_500_and_400_fail_their_bill_alone_with_back_off(env):
     good = env.track("S459", 192)
     broken = env.track("S2710", 192)
     missing = env.track("H9999", 192)
+    dropped = env.track("H135", 192)
     env.serve(192, "S459", S459, HISTORY)
+    env.serve(192, "H135", H135, HISTORY)
+    env.server.reset("/api/GeneralCourts/192/Documents/H135/DocumentHistoryActions")  # the service drops out
     env.server.status("/api/GeneralCourts/192/Documents/S2710", 500)
     env.server.status(
         "/api/GeneralCourts/192/Documents/H9999", 400, body=b'{"Message":"Document could not be found"}',
@@ -226,6 +229,9 @@ def test_500_and_400_fail_their_bill_alone_with_back_off(env):
     tracked = store.get(env.conn, broken.key)
     assert tracked.consecutive_errors == 1 and tracked.next_check > tracked.last_checked and tracked.version == 0
     assert store.get(env.conn, missing.key).disabled_reason is None  # a 400 is retried, not "gone"
+    assert results["H135"].status == "error" and env.versions(dropped) == 0  # half a bill is never stored
+    env.serve(192, "H135", H135, HISTORY)
+    assert env.refresh(force=True, keys=[dropped.key])["H135"].status == "ok" and env.versions(dropped) == 1
     waiting = env.refresh()["S2710"]
     assert waiting.status == "error" and waiting.error.startswith("waiting until")
     assert env.server.hits("/api/GeneralCourts/192/Documents/S2710") == 1  # the back-off held

@@ -68,6 +68,13 @@ def test_track_show_list_refresh_untrack_a_massachusetts_bill(service):
     assert shown["actions"][1]["date"] == "2021-03-29"  # the 23:59:59 placeholder: a date only
     assert shown["url"] == "https://malegislature.gov/Bills/192/S459"
 
+    text = invoke(service, "show", "S459", "--jurisdiction", "ma", "--court", "192").output.splitlines()
+    title = "An Act fostering voter opportunities, trust, equity and security"
+    assert text[0] == f"S.459 (192nd General Court, Massachusetts): {title}"
+    assert "  hearing 2021-12-07 13:00: Scheduled Virtual Hearing" in text
+    assert text[-1] == "  https://malegislature.gov/Bills/192/S459"
+    lines = invoke(service, "list").output.splitlines()
+    assert "S.459 (192nd General Court, MA)  An Act fostering voter opportunities, trust, equity and security" in lines
     listed = {b["jurisdiction"]: b for b in json.loads(invoke(service, "list", "--json").output)["bills"]}
     assert (listed["ma"]["bill"], listed["ma"]["court"], listed["ma"]["versions"]) == ("S459", 192, 1)
     assert (listed["us"]["bill"], listed["us"]["congress"]) == ("s2902", 116)

@@ -134,6 +134,10 @@ class MaHearing:
     location: str = ""
     topic: str = ""
 
+    @property
+    def canceled(self) -> bool:
+        return self.status.lower().startswith("cancel")
+
 
 @dataclass(frozen=True)
 class MaBill:
@@ -324,12 +328,13 @@ def decide(previous: MaBill | None, current: MaBill) -> list[Change]:
     for rec in current.recommendations:
         if rec not in previous.recommendations:
             changes.append(Change("recommendation", f"committee {rec.committee} recommended: {rec.action}"))
-    before = {(h.event_id, h.date, h.time): h.status for h in previous.hearings}
+    # Keyed by when, not by event id: the same hearing first read from a history line and later
+    # from its hearing record (Scheduled, then Confirmed) is no news; a cancellation is.
+    before = {(h.date, h.time): h.canceled for h in previous.hearings}
     for h in current.hearings:
-        status = before.get((h.event_id, h.date, h.time))
-        if status != h.status:
-            state = "canceled" if h.status.lower().startswith("cancel") else "scheduled"
+        if before.get((h.date, h.time)) != h.canceled:
             place = f" ({h.committee or h.location})" if (h.committee or h.location) else ""
+            state = "canceled" if h.canceled else "scheduled"
             changes.append(Change("hearing", f"hearing {state}: {when(h.date, h.time)}{place}", h.date))
     if previous.title != current.title and current.title:
         changes.append(Change("title", f"title is now {current.title}"))

@@ -197,7 +197,8 @@ def list_(service, as_json) -> None:
             health = click.style(f"  NOT POLLED: {row['disabled']}", fg="red")
         elif row["last_error"]:
             health = click.style(f"  failing: {row['last_error']}", fg="red")
-        name = (f"{row['bill']} ({ordinal(row['court'])} General Court, MA)" if tracked.jurisdiction == "ma"
+        ma_label = MaRef(tracked.congress, tracked.type, tracked.number).label
+        name = (f"{ma_label} ({ordinal(row['court'])} General Court, MA)" if tracked.jurisdiction == "ma"
                 else f"{tracked.ref.label} ({tracked.ref.congress_label})")  # fmt: skip
         click.echo(f"{name}  {row['title'] or ''}\n    {where}{health}")
 
