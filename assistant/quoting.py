@@ -161,7 +161,7 @@ _KINDS = (
     ("amount", re.compile(
         r"\bhow (much|many|long|fast|big)\b|\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|cost|costs|"
         r"fee|fees|price|percent|percentage|share|rate|number|numbers|count|demand|growth|grow|outlook|funding|"
-        r"openings)\b", re.I)),
+        r"openings)\b|^\s*(?:do|does|did|are|were) (?:most|many|few)\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhat (year|date|day)\b|\b(deadline|date|since when)\b", re.I)),
     # "who sponsored it" asks for a name; "who qualifies" asks for a description.
     ("person", re.compile(
@@ -188,23 +188,33 @@ def question_kind(question: str) -> str | None:
 
 
 _HEAD = re.compile(
-    r"\b(?:which|what)\s+(?:kinds?|types?|sorts?)\s+of\s+(?P<a>[a-z][\w-]*)|\b(?:who|what) are the\s+(?P<b>[a-z][\w-]*)"
-    r"|\b(?:which|what)\s+(?P<c>[a-z][\w-]*)", re.I)
+    r"\b(?:which|what)\s+(?:kinds?\s+of\s+|types?\s+of\s+|sorts?\s+of\s+|are\s+the\s+)?(?P<x>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})"
+    r"|\bwho are the\s+(?P<y>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})", re.I)
 _NOT_HEAD = frozenset(
     "is are was were do does did would will can could should has have the a an about if it i you we they this that "
     "else happens happened kind kinds type types sort sorts year years date day time much many percent percentage "
     "share number amount rate level".split())  # a measure is asked by kind (amount, date), not by name
+#: Words that end the noun phrase a question asks about ("computer programs | do medical assistants use").
+_PHRASE_END = frozenset(
+    "is are was were do does did would will can could should has have of in for on at to from with about by "
+    "i you we they my our your and or vs".split())
 
 
 def asked_thing(question: str) -> str | None:
-    """The noun a "which X" / "what X" / "what kind of X" / "who are the X" question asks about
-    ("partners" in "who are the partners in the work group"), or None."""
-    for match in _HEAD.finditer(question):
-        word = next(g for g in match.groups() if g).lower()
-        if word not in _NOT_HEAD:
-            return word
-        break
-    return None
+    """The noun a "which X" / "what X" / "what kind of X" / "who are the X" question asks about,
+    the last word of its noun phrase ("partners" in "who are the partners in the work group",
+    "programs" in "what computer programs do they use"), or None."""
+    match = _HEAD.search(question)
+    if not match:
+        return None
+    phrase = []
+    for word in (match.group("x") or match.group("y")).lower().split():
+        if word in _PHRASE_END:
+            break
+        phrase.append(word)
+    if not phrase or phrase[0] in _NOT_HEAD or phrase[-1] in _NOT_HEAD:
+        return None
+    return phrase[-1]
 
 
 def names_thing(sentence: str, thing: str) -> bool:
@@ -260,7 +270,10 @@ _STEP = re.compile(r"\b(first|then|next|after|before|complete|completing|earn|ea
 
 _BILL_NUMBER = re.compile(r"\b(bill|law|act)s? (number|numbers|no)\b", re.I)
 _BILL = re.compile(r"\b(?:H\.?\s?R\.?|S\.|H\.|Public Law|P\.L\.)\s?\d")
-_RATE_WORDS = re.compile(r"\b(percent|percentage|share|rate|growth|grow|demand|outlook)\b", re.I)
+#: "do most BMETs work in hospitals" asks what share do: a percentage answers it.
+_RATE_WORDS = re.compile(
+    r"\b(percent|percentage|share|rate|growth|grow|demand|outlook)\b|^\s*(?:do|does|did|are|were) (?:most|many|few)\b",
+    re.I)
 
 
 def is_address(sentence: str) -> bool:

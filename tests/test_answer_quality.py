@@ -94,6 +94,8 @@ def test_clean_keeps_parentheticals_that_say_something(sentence):
     ("What is H.R. 6655?", "definition"),
     ("which certifications can a BMET earn", "list"),
     ("fitzgerald act date", "date"),
+    ("do most bmets work in hospitals?", "amount"),
+    ("what is the most common cert", "definition"),
     ("I'm a high school senior in Springfield, how do I become a BMET?", "steps"),
 ])
 def test_question_kind(question, kind):
@@ -152,6 +154,9 @@ def test_a_count_written_in_words_answers_how_many(count):
     ("what is the CABT", None),
     ("what does 524b require", None),
     ("what year was the act signed", None),
+    ("what are the main tasks of an mri tech", "tasks"),
+    ("what computer programs do medical assistants use", "programs"),
+    ("etpl - which wioa section", "section"),
 ])
 def test_the_thing_a_which_or_what_question_asks_about(question, thing):
     assert quoting.asked_thing(question) == thing
@@ -171,6 +176,13 @@ def test_a_what_kind_question_may_lead_with_a_lower_scoring_sentence_naming_the_
             "Biomed techs fix devices such as monitors, defibrillators, ventilators and anesthesia machines.")
     answer = ask("what kind of machines do biomed techs fix", [passage("work", text)])
     assert lead(answer).startswith("Biomed techs fix devices such as monitors")
+
+
+def test_a_do_most_question_leads_with_the_share():
+    text = ("Many students picture BMETs working in a hospital, but most BMET jobs are with companies. "
+            "Hospitals employed only about 11% of BMETs in 2024.")
+    answer = ask("do most bmets work in hospitals?", [passage("employers", text)])
+    assert lead(answer) == "Hospitals employed only about 11% of BMETs in 2024."
 
 
 def test_a_sentence_pointing_to_another_page_does_not_lead():
