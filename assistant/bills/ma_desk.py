@@ -25,13 +25,16 @@ def ma_facts(conn: sqlite3.Connection, question: str) -> list[Fact]:
         bill = _latest(conn, prefix, number, court=int(named.group(1)) if named else None)
         if bill is None:
             continue
-        facts = {"status": status_sentences(bill), "timeline": timeline_sentences(bill)}
+        # What was asked comes first, so the answer's first sentence is the answer; where the bill
+        # stands and its history follow as context.
+        facts = {}
         if _ASKS_SPONSOR.search(question):
             facts["sponsors"] = sponsor_sentences(bill)
         if _ASKS_COMMITTEE.search(question):
             facts["committee"] = committee_sentences(bill)
         if _ASKS_HEARING.search(question):
             facts["hearing"] = hearing_sentences(bill)
+        facts |= {"status": status_sentences(bill), "timeline": timeline_sentences(bill)}
         out += [_fact(bill, part, sentences) for part, sentences in facts.items() if sentences]
     return out
 
