@@ -1,9 +1,9 @@
 """The chat UI (Chainlit): wiring only. Events call ``assistant.chat`` and the ``Service``.
 
-Run it with ``assistant serve`` (or ``make run``). What each part decides lives in
-``assistant/chat/``; this file translates between Chainlit's objects and those plain ones, and
-is the only module that uses Chainlit's chat API (``assistant/chat/routes.py`` adds the few
-HTTP routes beside Chainlit's own, with its auth helpers).
+Run it with ``assistant serve`` (``server.py``), or ``chainlit run app.py`` in a checkout. What
+each part decides lives in ``assistant/chat/``; this file translates between Chainlit's objects
+and those plain ones, and is the only module that uses Chainlit's chat API (``routes.py`` adds
+the few HTTP routes beside Chainlit's own, with its auth helpers).
 """
 
 from __future__ import annotations

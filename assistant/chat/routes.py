@@ -1,5 +1,6 @@
-"""HTTP routes beside Chainlit's: a past chat's files (to their owner only), staff sign-in, and
-Chainlit's auth config with guest sign-in turned off when staff asked to sign in.
+"""HTTP routes beside Chainlit's: a past chat's files (to their owner only), staff sign-in,
+Chainlit's auth config with guest sign-in turned off when staff asked to sign in, and the
+readiness check ``/healthz`` for load balancers and supervisors.
 
 Chainlit ends its routes with a catch-all page route, so ``install`` puts these first. They read
 the app's ``Runtime`` through the getter ``install`` is given, so tests can put their own in place.
@@ -7,6 +8,7 @@ the app's ``Runtime`` through the getter ``install`` is given, so tests can put 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
@@ -31,6 +33,7 @@ def install(runtime: Callable) -> None:
         APIRoute("/chat-files/{key:path}", chat_file, methods=["GET"]),
         APIRoute("/staff", staff_signin, methods=["GET"]),
         APIRoute("/auth/config", auth_config, methods=["GET"]),
+        APIRoute("/healthz", healthz, methods=["GET"]),
     ):
         web.router.routes.insert(0, route)
 
@@ -81,3 +84,10 @@ async def auth_config(request: Request):
     if not _runtime().chat.open_career_guide or staff_signin_requested(request.headers.get("cookie")):
         conf = {**conf, "headerAuth": False}
     return JSONResponse(conf)
+
+
+async def healthz():
+    """200 when this replica can answer, else 503; both with the same figures. No sign-in needed,
+    so nothing here names a person or a question."""
+    ready, body = await asyncio.to_thread(_runtime().health)
+    return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})

@@ -55,6 +55,10 @@ class Runtime:
     directory: Directory
     files: LocalFileStore
     turns: Turns = field(default_factory=Turns)
+    #: Set once the embedding model has answered (``warm_up``); ``/healthz`` reports it.
+    model_ready: threading.Event = field(default_factory=threading.Event)
+    #: Why the model could not be loaded, when it could not.
+    model_problem: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, announce: Callable[[str], None] = _to_console) -> Runtime:
@@ -82,6 +86,12 @@ class Runtime:
         def load() -> None:
             try:
                 self.service.embeddings.embed_query_array("warm up")
+            except Exception as exc:
+                self.model_problem = f"error: {exc}"
+                log.warning("the embedding model could not be loaded: %s", exc)
+                return
+            self.model_ready.set()
+            try:
                 self.service.require_index()
                 _ = self.service.vectors
             except Exception as exc:  # the first question reports it properly
@@ -90,3 +100,45 @@ class Runtime:
         thread = threading.Thread(target=load, name="warm-up", daemon=True)
         thread.start()
         return thread
+
+    def health(self) -> tuple[bool, dict]:
+        """Whether this replica can answer now, and what ``/healthz`` shows (counts, no personal data).
+
+        Ready means: documents are indexed, the catalog answers, the vector store (embedded or the
+        ``ASSISTANT_CHROMA_URL`` server) answers, and the embedding model is loaded.
+        """
+        problems: list[str] = []
+        documents = chunks = 0
+        database = "ok"
+        try:
+            documents, chunks = self.service.catalog.counts()
+        except Exception as exc:  # noqa: BLE001 - SQLite and Postgres fail differently
+            database = f"error: {exc}"
+            problems.append(f"database: {exc}")
+        if database == "ok" and documents == 0:
+            problems.append("index: no documents are indexed yet (run `assistant ingest`)")
+        try:
+            self.service.vectors.count()  # a live call: a Chroma server that went away fails here
+        except Exception as exc:  # noqa: BLE001 - connection and disk errors vary by backend
+            problems.append(f"vector store: {exc}")
+        model = "ready" if self.model_ready.is_set() else (self.model_problem or "loading")
+        if model != "ready":
+            problems.append(f"model: {model}")
+        body = {
+            "status": "ok" if not problems else "unavailable",
+            "index": {"documents": documents, "chunks": chunks},
+            "model": model,
+            "database": database,
+            "feeds_last_success": self._feeds_last_success() if database == "ok" else None,
+        }
+        if problems:
+            body["problems"] = problems
+        return not problems, body
+
+    def _feeds_last_success(self) -> str | None:
+        try:
+            feeds = self.service.feed_status()
+        except Exception as exc:  # noqa: BLE001 - feeds are not part of readiness
+            log.warning("feed status unavailable for /healthz: %s", exc)
+            return None
+        return max((f["last_success"] for f in feeds if f.get("last_success")), default=None)

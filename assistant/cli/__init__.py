@@ -101,11 +101,13 @@ def _progress(enabled: bool):
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--starter-corpus", "starter", is_flag=True,
+              help="Also index the starter corpus shipped inside the package (any install has it).")
 @click.option("--prune", is_flag=True, help="Also remove documents whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.pass_obj
-def ingest(service: Service, paths: tuple[str, ...], prune: bool, as_json: bool) -> None:
+def ingest(service: Service, paths: tuple[str, ...], starter: bool, prune: bool, as_json: bool) -> None:
     """Index files and folders (.md, .txt, .html, .pdf, .csv). Safe to re-run.
 
     Unchanged files are skipped by content hash; changed files replace their chunks.
@@ -114,7 +116,14 @@ def ingest(service: Service, paths: tuple[str, ...], prune: bool, as_json: bool)
     Examples:
         assistant ingest corpus/
         assistant ingest my-notes/ corpus/ --prune --json
+        assistant ingest --starter-corpus
     """
+    if starter:
+        from assistant.shipped import starter_corpus
+
+        paths = (*paths, str(starter_corpus()))
+    if not paths:
+        raise click.UsageError("name the files or folders to index, or use --starter-corpus")
     interactive = not as_json and sys.stderr.isatty()
     report = service.ingest(paths, prune=prune, on_index=_progress(interactive))
     if as_json:
@@ -253,18 +262,23 @@ def status(service: Service, as_json: bool) -> None:
 @main.command()
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--headless/--open", default=True, help="Do not open a browser window.")
+@click.option("--headless/--open", default=True, hidden=True, help="Kept for old scripts; never opens a browser.")
 @click.pass_obj
 def serve(service: Service, port: int, host: str, headless: bool) -> None:
-    """Start the chat UI (Chainlit) on HOST:PORT."""
-    import subprocess
+    """Serve the chat UI (Chainlit) on HOST:PORT, in this process, until SIGTERM or Ctrl-C.
 
-    app = Path(__file__).resolve().parents[2] / "app.py"
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(service.settings.data_dir)}
-    command = [sys.executable, "-m", "chainlit", "run", str(app), "--host", host, "--port", str(port)]
-    if headless:
-        command.append("--headless")
-    raise SystemExit(subprocess.call(command, env=env, cwd=app.parent))
+    GET /healthz answers 200 once the index, model and stores are ready, else 503.
+
+    \b
+    Examples:
+        assistant serve --port 8000
+        assistant --data-dir /var/lib/assistant serve --host 0.0.0.0
+    """
+    from assistant.chat.server import serve as run_server
+
+    data_dir = service.settings.data_dir.resolve()
+    service.close()  # the chat builds its own Service; this one holds nothing it needs
+    raise SystemExit(run_server(data_dir=data_dir, host=host, port=port))
 
 
 def _register_optional() -> None:

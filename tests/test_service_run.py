@@ -1,0 +1,172 @@
+"""`assistant serve` run as a service: one process that stops cleanly on SIGTERM, `/healthz`
+for readiness, and a wheel that serves and indexes from any install (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import CORPUS, REPO, KeywordEmbeddings
+
+from assistant.chat import routes
+from assistant.chat.auth import Directory
+from assistant.chat.config import ChatConfig
+from assistant.chat.history import LocalFileStore
+from assistant.chat.runtime import Runtime
+from assistant.config import Settings
+from assistant.service import Service
+
+BIN = Path(sys.executable).parent
+HEALTH_KEYS = {"status", "index", "model", "database", "feeds_last_success"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def runtime_over(data_dir: Path, *, chroma_url: str = "") -> Runtime:
+    settings = Settings(data_dir=data_dir, chroma_url=chroma_url)
+    chat = ChatConfig(data_dir=data_dir)
+    return Runtime(settings=settings, chat=chat, service=Service(settings, embeddings=KeywordEmbeddings),
+                   directory=Directory.from_config(users_file=None, inline=""), files=LocalFileStore(chat.files_dir))
+
+
+async def get_healthz(monkeypatch, rt: Runtime) -> tuple[int, dict]:
+    monkeypatch.setattr(routes, "_runtime", lambda: rt)
+    response = await routes.healthz()
+    return response.status_code, json.loads(response.body)
+
+
+def indexed(data_dir: Path) -> Path:
+    service = Service(Settings(data_dir=data_dir), embeddings=KeywordEmbeddings)
+    try:
+        report = service.ingest([str(CORPUS)])
+        assert not report.failed and report.added > 0
+    finally:
+        service.close()
+    return data_dir
+
+
+# -- /healthz -----------------------------------------------------------------------------
+
+
+async def test_healthz_is_503_before_the_index_exists(tmp_path, monkeypatch):
+    rt = runtime_over(tmp_path / "data")
+    rt.warm_up().join()
+    status, body = await get_healthz(monkeypatch, rt)
+    assert status == 503
+    assert HEALTH_KEYS <= body.keys() and body["status"] != "ok"
+    assert body["index"] == {"documents": 0, "chunks": 0} and body["model"] == "ready"
+    assert any(p.startswith("index:") for p in body["problems"])
+
+
+async def test_healthz_is_200_when_ready_and_503_while_the_model_loads(tmp_path, monkeypatch):
+    rt = runtime_over(indexed(tmp_path / "data"))
+    status, body = await get_healthz(monkeypatch, rt)
+    assert (status, body["model"]) == (503, "loading")
+    rt.warm_up().join()
+    status, body = await get_healthz(monkeypatch, rt)
+    assert status == 200, body
+    assert set(body) == HEALTH_KEYS and body["status"] == "ok" and body["database"] == "ok"
+    assert body["index"]["documents"] > 0 and body["index"]["chunks"] >= body["index"]["documents"]
+    assert body["feeds_last_success"] is None  # no feed has been refreshed in this data dir
+
+
+async def test_healthz_is_503_when_the_chroma_server_is_down(tmp_path, monkeypatch):
+    data_dir = indexed(tmp_path / "data")
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    rt = runtime_over(data_dir, chroma_url=dead)
+    rt.warm_up().join()
+    status, body = await get_healthz(monkeypatch, rt)
+    assert status == 503
+    assert body["database"] == "ok" and body["index"]["documents"] > 0
+    assert any(p.startswith("vector store:") and "127.0.0.1" in p for p in body["problems"]), body
+
+
+# -- the process ----------------------------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if any(line.split() == ["PPid:", str(pid)] for line in text.splitlines()):
+            found.append(int(status.parent.name))
+    return found
+
+
+def wait_for_health(url: str, process: subprocess.Popen, log: Path, *, timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"serve exited: {log.read_text()[-2000:]}"
+        try:
+            response = httpx.get(url + "/healthz", timeout=2)
+            if response.status_code == 200:
+                return response.json()
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"/healthz never answered 200: {log.read_text()[-2000:]}")
+
+
+def start_serve(assistant: Path, data_dir: Path, log: Path, *, cwd: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CHAINLIT_AUTH_SECRET": "t" * 48}
+    process = subprocess.Popen(
+        [str(assistant), "--data-dir", str(data_dir), "serve", "--port", str(port)],
+        cwd=cwd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop_and_check(process: subprocess.Popen, url: str) -> None:
+    assert children_of(process.pid) == []
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError("serve did not stop within 10 s of SIGTERM") from None
+    assert code == 0
+    port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", port))
+    assert children_of(process.pid) == [] and not Path(f"/proc/{process.pid}").exists()
+
+
+@pytest.mark.slow
+def test_serve_is_the_server_and_sigterm_stops_it_with_nothing_left(tmp_path):
+    data_dir = tmp_path / "data"
+    one_file = REPO / "corpus" / "careers" / "bmet-entry-routes.md"
+    ingest = subprocess.run(
+        [str(BIN / "assistant"), "--data-dir", str(data_dir), "ingest", str(one_file)],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    log = tmp_path / "serve.log"
+    process, url = start_serve(BIN / "assistant", data_dir, log, cwd=tmp_path)
+    try:
+        health = wait_for_health(url, process, log)
+        assert health["status"] == "ok" and health["index"]["documents"] == 1
+        page = httpx.get(url + "/", timeout=5)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        # The static files come from the package, linked into the data dir, not from the cwd.
+        assert httpx.get(url + "/public/style.css", timeout=5).status_code == 200
+        assert (data_dir / "chat-site" / "public").resolve() == (REPO / "public").resolve()
+    finally:
+        if process.poll() is None:
+            stop_and_check(process, url)
+    assert process.returncode == 0
