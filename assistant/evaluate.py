@@ -33,6 +33,9 @@ _FIGURE = re.compile(r"\$\d[\d,]*(?:\.\d+)?|\b\d+(?:\.\d+)?%|\b\d{1,3}(?:,\d{3})
 _URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9$])")
 _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+_AFTER_MARKER = re.compile(r"(?<=\])\s+(?=[\"'(A-Z0-9$])")
+#: A full stop that ends an abbreviation, not a sentence: "H.R.", "U.S.", "St.", "Rep.", an initial.
+_ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.){1,3}|\b(?:St|Dr|Mr|Mrs|Ms|No|Sec|Rep|Sen|Gov|vs|Jr|Sr|Inc|Co)\.)$")
 _WORD = re.compile(r"[a-z0-9$%.,]+")
 #: Two sentences sharing this share of their words (Jaccard) state the same claim.
 SAME_CLAIM = 0.8
@@ -110,8 +113,22 @@ class Outcome:
 
 
 def sentences(text: str) -> list[str]:
-    """The answer's sentences, citation markers removed."""
-    return [s for s in (_MARKER.sub("", part).strip() for part in _SENTENCE_END.split(text.strip())) if s]
+    """The answer's sentences, citation markers removed.
+
+    A citation marker ends a quoted sentence ("... in May 2025. [1]"), and so does a full stop,
+    except after an abbreviation: splitting "H.R. 6655" or "U.S. Code" there would make fragments
+    that then count as leads and as repeats.
+    """
+    text = text.strip()
+    breaks = {(m.start(), m.end()) for pattern in (_SENTENCE_END, _AFTER_MARKER) for m in pattern.finditer(text)}
+    parts, start = [], 0
+    for begin, finish in sorted(breaks):
+        if begin < start or _ABBREVIATION.search(text[start:begin]):
+            continue
+        parts.append(text[start:begin])
+        start = finish
+    parts.append(text[start:])
+    return [s for s in (_MARKER.sub("", part).strip() for part in parts) if s]
 
 
 def count_repeats(text: str) -> int:

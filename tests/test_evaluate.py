@@ -374,3 +374,15 @@ def test_eval_command_json_contract(corpus_service, tmp_path):
     assert lines[0].split()[:4] == ["retrieval", "n", "R@1", "R@5"]
     assert any(line.split()[:3] == ["answers", "must-ment", "direct"] for line in lines)
     assert any(line.startswith("policy_desk ") and line.split()[1:3] == ["0", "-"] for line in lines)
+
+
+def test_sentences_do_not_break_at_abbreviations():
+    text = ("H.R. 6655, A Stronger Workforce for America Act, passed the House. [1] The House passed H.R. 6655 "
+            "on April 9, 2024. [1] St. Petersburg College is in Florida. [2] I used Springfield, MA.")
+    assert evaluate.sentences(text) == [
+        "H.R. 6655, A Stronger Workforce for America Act, passed the House.",
+        "The House passed H.R. 6655 on April 9, 2024.",
+        "St. Petersburg College is in Florida.",
+        "I used Springfield, MA.",
+    ]
+    assert evaluate.count_repeats(text) == 0
