@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import venv
 from pathlib import Path
 
 import httpx
@@ -166,6 +168,88 @@ def test_serve_is_the_server_and_sigterm_stops_it_with_nothing_left(tmp_path):
         # The static files come from the package, linked into the data dir, not from the cwd.
         assert httpx.get(url + "/public/style.css", timeout=5).status_code == 200
         assert (data_dir / "chat-site" / "public").resolve() == (REPO / "public").resolve()
+    finally:
+        if process.poll() is None:
+            stop_and_check(process, url)
+    assert process.returncode == 0
+
+
+# -- any install ----------------------------------------------------------------------------
+
+
+def source_tree(target: Path) -> Path:
+    """The checkout's files that a build reads, copied with their symlinks (assistant/_shipped)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "pyproject.toml", "README.md", "assistant", "corpus",
+         "public", ".chainlit/config.toml", "chainlit.md"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split("\n")
+    for name in filter(None, listed):
+        src, dst = REPO / name, target / name
+        if not src.exists() and not src.is_symlink():
+            continue  # listed but deleted in the working tree
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            dst.symlink_to(os.readlink(src))
+        else:
+            shutil.copy2(src, dst)
+    return target
+
+
+def files_under(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
+@pytest.mark.slow
+def test_a_built_wheel_installs_ingests_the_starter_corpus_and_serves(tmp_path):
+    src = source_tree(tmp_path / "src")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "dist"), str(src)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("bmet_assistant-*.whl")
+
+    # A fresh environment that reuses the installed dependencies (a path line in a .pth file
+    # adds .venv's site-packages after the new one, without running its editable-install hook).
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    py = env_dir / "bin" / "python"
+    site_dir = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+    deps = subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (site_dir / "reuse-deps.pth").write_text(deps + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)],
+                   check=True, capture_output=True)
+
+    run_dir = tmp_path / "elsewhere"  # not the checkout: nothing there to fall back on
+    run_dir.mkdir()
+    probe = "import assistant.shipped as s; print(s.__file__); print(s.starter_corpus())"
+    where = subprocess.run([str(py), "-c", probe], cwd=run_dir, capture_output=True, text=True, check=True)
+    module, corpus = (Path(line) for line in where.stdout.split())
+    assert module.is_relative_to(site_dir) and corpus.is_relative_to(site_dir)
+    assert not corpus.is_symlink() and files_under(corpus) == files_under(REPO / "corpus")
+
+    # The same command over the installed corpus, reduced to two documents for time.
+    keep = {"careers/bmet-entry-routes.md", "careers/bmet-what-they-do.md"}
+    for name in files_under(corpus) - keep:
+        (corpus / name).unlink()
+    data_dir = tmp_path / "data"
+    assistant = env_dir / "bin" / "assistant"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    ingest = subprocess.run([str(assistant), "--data-dir", str(data_dir), "ingest", "--starter-corpus", "--json"],
+                            cwd=run_dir, capture_output=True, text=True, env=env)
+    assert ingest.returncode == 0, ingest.stderr
+    report = json.loads(ingest.stdout)
+    assert report["added"] == 2 and report["failed"] == []
+
+    log = tmp_path / "serve.log"
+    process, url = start_serve(assistant, data_dir, log, cwd=run_dir)
+    try:
+        health = wait_for_health(url, process, log)
+        assert health["index"]["documents"] == 2 and health["model"] == "ready"
+        page = httpx.get(url + "/", timeout=5)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        style = httpx.get(url + "/public/style.css", timeout=5)
+        assert style.status_code == 200 and style.content == (src / "public" / "style.css").read_bytes()
     finally:
         if process.poll() is None:
             stop_and_check(process, url)
