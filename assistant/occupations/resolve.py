@@ -168,6 +168,9 @@ def detect_asks(question: str) -> frozenset[str]:
         asks.discard("employment")  # "how many openings", "how many will be employed in 2034"
     if "range" in asks and "pay" not in asks and re.search(r"\b(pay|wage|salar)", question, re.I):
         asks.add("pay")
+    if re.search(r"\b(certif\w*|credentials?|licen[cs]e\w*|degrees?)\b", question, re.I) and not re.search(
+            r"\b(pay|salar\w*|wages?|money|income|make)\b", question, re.I):
+        asks.discard("pay")  # "what certifications do you earn during the apprenticeship"
     if "pay" not in asks:
         asks -= {"spread", "range"}
     compares = re.search(r"\b(vs\.?|versus|compar|which pays|better pay|pays more)\b", question, re.I)
