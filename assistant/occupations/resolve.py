@@ -169,7 +169,7 @@ def detect_asks(question: str) -> frozenset[str]:
     if "range" in asks and "pay" not in asks and re.search(r"\b(pay|wage|salar)", question, re.I):
         asks.add("pay")
     if re.search(r"\b(certif\w*|credentials?|licen[cs]e\w*|degrees?)\b", question, re.I) and not re.search(
-            r"\b(pay|salar\w*|wages?|money|income|make)\b", question, re.I):
+            r"\b(pay|salar\w*|wages?|money|income|make|how much)\b", question, re.I):
         asks.discard("pay")  # "what certifications do you earn during the apprenticeship"
     if "pay" not in asks:
         asks -= {"spread", "range"}
