@@ -30,9 +30,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-# Browser tests drive Debian's Chromium (Playwright's own download cannot work offline).
+# Browser tests drive Debian's Chromium (Playwright's own download cannot work offline); the
+# accessibility audit injects axe-core from npm, pinned in tests/a11y/package-lock.json (reinstalled
+# when the lock file is newer than the installed copy).
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test tests/a11y/node_modules/.package-lock.json -nt tests/a11y/package-lock.json || npm ci --prefix tests/a11y --no-audit --no-fund --silent
 
 bench: $(STAMP)
 	$(BIN)/python bench/query.py --chunks 10000

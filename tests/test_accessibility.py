@@ -1,0 +1,251 @@
+"""WCAG 2.1 AA in headless Chromium: axe-core over every state a person meets, keyboard alone,
+and what a screen reader is given (the finished answer announced, citations read "source n",
+charts with their figures in words).
+
+Runs with the slow and browser markers, like tests/test_browser.py (whose app and browser fixtures
+it shares). Needs axe-core from npm in tests/a11y/node_modules (``make browser`` installs the
+pinned version); a missing copy fails the run rather than skipping it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_browser import (  # noqa: E402
+    ANSWER,
+    SHOTS,
+    TIMEOUT_MS,
+    ask,
+    browser,  # noqa: F401  (the shared Chromium fixture)
+    open_source,
+    site,  # noqa: F401  (the shared app fixture)
+    wait_for_text,
+)
+from ui_support import STAFF_PASSWORD, STAFF_USER  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+assert AXE.exists(), f"{AXE} is missing: npm ci --prefix tests/a11y (make browser does this)"
+# The WCAG 2.0 and 2.1 success criteria at levels A and AA (axe-core's rule tags).
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"critical", "serious"}
+
+
+def audit(page, state: str) -> list[dict]:
+    """axe-core's critical and serious violations on ``page`` now, each printed with its elements."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    page.wait_for_timeout(300)  # the custom JS repairs run shortly after the DOM settles
+    violations = page.evaluate(
+        """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']}))
+            .violations.map(v => ({rule: v.id, impact: v.impact, help: v.helpUrl,
+                                   elements: v.nodes.map(n => n.target.join(' '))}))""",
+        WCAG_AA,
+    )
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    for v in blocking:
+        for element in v["elements"]:
+            print(f"{state}: [{v['impact']}] {v['rule']} on {element} -- {v['help']}")
+    return blocking
+
+
+def assert_conforms(page, state: str) -> None:
+    found = audit(page, state)
+    assert not found, f"{state}: " + json.dumps(found, indent=1)
+
+
+def new_page(browser, site, *, width: int = 1280, height: int = 900, theme: str = "light", phone: bool = False):  # noqa: F811
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone, color_scheme=theme
+    )
+    # Chainlit keeps the chosen theme in localStorage; set it as a person who chose it would have.
+    context.add_init_script(f"localStorage.setItem('vite-ui-theme', '{theme}')")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(site.url)
+    page.wait_for_load_state("networkidle")  # the guest sign-in may reload the page once
+    page.wait_for_selector("#chat-input")
+    assert page.evaluate("t => document.documentElement.classList.contains(t)", theme)
+    return page
+
+
+# -- axe-core over each state ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_landing_and_an_answer_with_its_source_open(browser, site, theme):  # noqa: F811
+    page = new_page(browser, site, theme=theme)
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert_conforms(page, f"landing, Career guide ({theme})")
+    ask(page, "How do I become a BMET?")
+    open_source(page, 1)
+    assert_conforms(page, f"answer with source 1 open ({theme})")
+    page.screenshot(path=SHOTS / f"a11y-answer-source-{theme}.png")
+    page.context.close()
+
+
+def test_settings_panel_and_an_error_message(browser, site):  # noqa: F811
+    page = new_page(browser, site)
+    page.click("#chat-settings-open-modal")
+    page.wait_for_selector("[role=dialog]")
+    assert_conforms(page, "settings panel")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[role=dialog]", state="detached")
+    reply = ask(page, "???")  # no words: the chat says what it needs instead of answering
+    assert "Type a question" in reply
+    assert_conforms(page, "a message with no words, answered with what to do")
+    page.context.close()
+
+
+def test_occupation_card_and_compare_chart(browser, site):  # noqa: F811
+    page = new_page(browser, site)
+    ask(page, "How much do BMETs make in Massachusetts?")
+    wait_for_text(page, "Related jobs")
+    assert_conforms(page, "occupation card")
+    page.locator("#message-composer button", has_text="Compare careers").click()
+    page.click("#chat-submit")
+    wait_for_text(page, "Medical Equipment Repairers (BMETs)")
+    chart = page.locator(f"{ANSWER} img.inline-image").last
+    chart.wait_for()
+    # The chart's text alternative states its figures, and the same figures are a table beside it.
+    page.wait_for_function("img => /\\$78,230/.test(img.alt)", arg=chart.element_handle())
+    alt = chart.get_attribute("alt")
+    assert "Careers compared" in alt and "Medical Equipment Repairers (BMETs)" in alt and "+12.9%" in alt, alt
+    assert page.locator(ANSWER).last.locator("table").count() >= 1
+    assert_conforms(page, "compare chart")
+    page.context.close()
+
+
+def test_a_plan(browser, site):  # noqa: F811
+    page = new_page(browser, site)
+    ask(page, "I'm an Army veteran in Springfield, MA")
+    ask(page, "I want to be a BMET")
+    page.locator("#message-composer button", has_text="Make a plan").click()
+    page.click("#chat-submit")
+    wait_for_text(page, "Download it as a checklist")
+    assert_conforms(page, "a plan")
+    page.context.close()
+
+
+def test_staff_sign_in_form_and_a_failed_sign_in(browser, site):  # noqa: F811
+    page = new_page(browser, site)
+    page.goto(site.url + "/staff")
+    page.wait_for_selector("input[type=password]")
+    assert_conforms(page, "staff sign-in form")
+    page.fill("#email", STAFF_USER)
+    page.fill("input[type=password]", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/login**")
+    page.get_by_text("Unable to sign in").first.wait_for()
+    assert_conforms(page, "a failed sign-in")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_phone_width(browser, site, width):  # noqa: F811
+    page = new_page(browser, site, width=width, height=780, phone=True)
+    assert_conforms(page, f"landing at {width} px")
+    ask(page, "What is the CBET certification?")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert_conforms(page, f"an answer at {width} px")
+    page.screenshot(path=SHOTS / f"a11y-phone-{width}.png")
+    page.context.close()
+
+
+# -- screen readers --------------------------------------------------------------------------
+
+
+def test_finished_answer_is_announced_once_and_citations_read_as_sources(browser, site):  # noqa: F811
+    page = new_page(browser, site)
+    region = page.locator("#answer-announcer")
+    assert region.get_attribute("aria-live") == "polite" and region.inner_text() == ""
+    ask(page, "What is the CBET certification?")
+    page.wait_for_function("() => document.getElementById('answer-announcer').textContent.includes('Sources')")
+    said = region.text_content()
+    assert "CBET" in said and said == page.locator(ANSWER).last.locator(".message-content").first.inner_text().strip()
+    # Citation markers are named "source n" for assistive technology.
+    links = page.locator(ANSWER).last.locator("a.element-link")
+    assert links.count() >= 1
+    for i in range(links.count()):
+        marker = links.nth(i)
+        n = re.fullmatch(r"\[(\d+)\]", marker.inner_text().strip())
+        if n:
+            assert marker.get_attribute("aria-label") == f"source {n.group(1)}"
+    assert page.get_by_role("link", name="source 1").count() >= 1
+    page.context.close()
+
+
+# -- keyboard alone --------------------------------------------------------------------------
+
+
+def tab_to(page, predicate: str, *, limit: int = 60, key: str = "Tab") -> None:
+    """Press ``key`` until ``predicate`` (a JS expression on ``el``) holds for the focused element,
+    checking on the way that each focused control shows a focus indicator."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        state = page.evaluate(
+            f"""() => {{
+                const el = document.activeElement;
+                if (!el || el === document.body) return {{hit: false, ring: true}};
+                const s = getComputedStyle(el);
+                const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+                return {{hit: !!({predicate}), ring, what: el.outerHTML.slice(0, 120)}};
+            }}"""
+        )
+        assert state["ring"], f"no visible focus on {state['what']}"
+        if state["hit"]:
+            return
+    raise AssertionError(f"the keyboard never reached: {predicate}")
+
+
+def test_keyboard_alone_asks_opens_a_source_settings_and_signs_in(browser, site):  # noqa: F811
+    page = new_page(browser, site)
+    tab_to(page, "el.id === 'chat-input'")
+    page.keyboard.type("How do I become a BMET?")
+    page.keyboard.press("Enter")
+    wait_for_text(page, "Sources")
+    page.wait_for_selector(f"{ANSWER} .positive-feedback-off")
+    # a source: reached with Tab, opened with Enter, closed with Escape
+    tab_to(page, "el.getAttribute('aria-label') === 'source 1'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#side-view-content")
+    page.keyboard.press("Escape")
+    if page.locator("#side-view-content").count():  # the wide panel closes with its back button
+        tab_to(page, "el.closest('#side-view-title') !== null && el.tagName === 'BUTTON'", key="Shift+Tab")
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#side-view-content", state="detached")
+    # settings: opened with Enter, left with Escape, focus back on the page
+    tab_to(page, "el.id === 'chat-settings-open-modal'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[role=dialog]")
+    assert page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[role=dialog]", state="detached")
+    # no trap: Tab keeps moving through the page
+    seen = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        seen.append(
+            page.evaluate(
+                "(el => el.id || el.getAttribute('aria-label') || el.outerHTML.slice(0, 60))(document.activeElement)"
+            )
+        )
+    assert len(set(seen)) >= 10 and "chat-input" in seen, seen
+    # staff sign-in, from the header link to the signed-in chat
+    tab_to(page, "(el.getAttribute('data-href') || '').endsWith('/staff')", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("input[type=password]")
+    tab_to(page, "el.id === 'email'")
+    page.keyboard.type(STAFF_USER)
+    tab_to(page, "el.type === 'password'")
+    page.keyboard.type(STAFF_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat-profiles")
+    page.context.close()
