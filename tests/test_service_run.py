@@ -18,12 +18,13 @@ import httpx
 import pytest
 from conftest import CORPUS, REPO, KeywordEmbeddings
 
-from assistant.chat import routes
+from assistant.chat import routes, server
 from assistant.chat.auth import Directory
 from assistant.chat.config import ChatConfig
 from assistant.chat.history import LocalFileStore
 from assistant.chat.runtime import Runtime
 from assistant.config import Settings
+from assistant.errors import ConfigError
 from assistant.service import Service
 
 BIN = Path(sys.executable).parent
@@ -98,6 +99,20 @@ async def test_healthz_is_503_when_the_chroma_server_is_down(tmp_path, monkeypat
 # -- the process ----------------------------------------------------------------------------
 
 
+def test_chainlit_works_in_the_data_dir_on_the_packaged_site_files(tmp_path):
+    site = server.prepare_site(tmp_path / "data")
+    assert site == tmp_path / "data" / "chat-site"
+    assert (site / "public" / "style.css").resolve() == (REPO / "public" / "style.css").resolve()
+    assert (site / ".chainlit" / "config.toml").resolve() == (REPO / ".chainlit" / "config.toml").resolve()
+    assert (site / "chainlit.md").resolve() == (REPO / "chainlit.md").resolve()
+    assert server.prepare_site(tmp_path / "data") == site  # a restart finds its links in place
+
+
+def test_a_log_level_that_is_not_one_is_refused():
+    with pytest.raises(ConfigError, match="ASSISTANT_LOG_LEVEL 'loud'"):
+        server._log_to_stderr("loud")
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -134,14 +149,14 @@ def start_serve(assistant: Path, data_dir: Path, log: Path, *, cwd: Path) -> tup
     return process, f"http://127.0.0.1:{port}"
 
 
-def stop_and_check(process: subprocess.Popen, url: str) -> None:
+def stop_and_check(process: subprocess.Popen, url: str, *, sig: int = signal.SIGTERM) -> None:
     assert children_of(process.pid) == []
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(sig)
     try:
         code = process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-        raise AssertionError("serve did not stop within 10 s of SIGTERM") from None
+        raise AssertionError(f"serve did not stop within 10 s of {signal.Signals(sig).name}") from None
     assert code == 0
     port = int(url.rsplit(":", 1)[1])
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):
@@ -252,5 +267,5 @@ def test_a_built_wheel_installs_ingests_the_starter_corpus_and_serves(tmp_path):
         assert style.status_code == 200 and style.content == (src / "public" / "style.css").read_bytes()
     finally:
         if process.poll() is None:
-            stop_and_check(process, url)
+            stop_and_check(process, url, sig=signal.SIGINT)  # Ctrl-C ends it as cleanly as SIGTERM
     assert process.returncode == 0

@@ -63,12 +63,18 @@ def _use_site(site: Path) -> None:
     os.environ["CHAINLIT_APP_ROOT"] = str(site)
 
 
+def _log_to_stderr(level: str) -> None:
+    """One line per event on stderr (journald and container runtimes collect it): time, level,
+    logger, message."""
+    if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"ASSISTANT_LOG_LEVEL {level!r}: expected debug, info, warning or error")
+    logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level.upper())
+
+
 def serve(*, data_dir: Path, host: str, port: int) -> int:
     """Serve the chat on ``host:port`` until SIGTERM or SIGINT; return the exit code (0)."""
-    logging.basicConfig(
-        level=os.environ.get("ASSISTANT_LOG_LEVEL", "INFO").upper(), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    _log_to_stderr(os.environ.get("ASSISTANT_LOG_LEVEL") or "info")
     site = prepare_site(data_dir)
     _use_site(site)
     os.environ["ASSISTANT_DATA_DIR"] = str(data_dir)
