@@ -96,6 +96,17 @@ async def test_healthz_is_503_when_the_chroma_server_is_down(tmp_path, monkeypat
     assert any(p.startswith("vector store:") and "127.0.0.1" in p for p in body["problems"]), body
 
 
+async def test_healthz_is_503_when_the_runtime_cannot_be_built(monkeypatch):
+    def broken():
+        raise ConfigError("ASSISTANT_CHUNK_SIZE 'big': expected a number")
+
+    monkeypatch.setattr(routes, "_runtime", broken)
+    response = await routes.healthz()
+    body = json.loads(response.body)
+    assert response.status_code == 503 and HEALTH_KEYS <= body.keys()
+    assert body["problems"] == ["startup: ASSISTANT_CHUNK_SIZE 'big': expected a number"]
+
+
 # -- the process ----------------------------------------------------------------------------
 
 

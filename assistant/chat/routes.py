@@ -89,5 +89,9 @@ async def auth_config(request: Request):
 async def healthz():
     """200 when this replica can answer, else 503; both with the same figures. No sign-in needed,
     so nothing here names a person or a question."""
-    ready, body = await asyncio.to_thread(_runtime().health)
+    try:
+        ready, body = await asyncio.to_thread(lambda: _runtime().health())
+    except Exception as exc:  # noqa: BLE001 - the runtime itself could not be built (settings, files)
+        ready, body = False, {"status": "unavailable", "index": None, "model": None, "database": None,
+                              "feeds_last_success": None, "problems": [f"startup: {exc}"]}
     return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
