@@ -4,6 +4,7 @@ for readiness, and a wheel that serves and indexes from any install (issue 15)."
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -19,13 +20,14 @@ import pytest
 from conftest import CORPUS, REPO, KeywordEmbeddings
 
 from assistant.chat import routes, server
-from assistant.chat.auth import Directory
+from assistant.chat.auth import Directory, hash_password
 from assistant.chat.config import ChatConfig
 from assistant.chat.history import LocalFileStore
 from assistant.chat.runtime import Runtime
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.service import Service
+from assistant.types import Answer
 
 BIN = Path(sys.executable).parent
 HEALTH_KEYS = {"status", "index", "model", "database", "feeds_last_success"}
@@ -105,6 +107,33 @@ async def test_healthz_is_503_when_the_runtime_cannot_be_built(monkeypatch):
     body = json.loads(response.body)
     assert response.status_code == 503 and HEALTH_KEYS <= body.keys()
     assert body["problems"] == ["startup: ASSISTANT_CHUNK_SIZE 'big': expected a number"]
+
+
+# -- what the operator reads ------------------------------------------------------------------
+
+
+def test_sign_ins_are_logged_with_the_name_and_never_the_password(tmp_path, caplog):
+    rt = runtime_over(tmp_path / "data")
+    rt.directory = Directory.from_config(users_file=None, inline=f"maria:{hash_password('a long password 1')}")
+    with caplog.at_level(logging.INFO, logger="assistant.chat.runtime"):
+        assert rt.sign_in("maria", "a long password 1") is not None
+        assert rt.sign_in("maria", "wrong password 2") is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["sign-in accepted for 'maria'", "sign-in refused for 'maria'"]
+
+
+def test_answers_are_logged_with_timings_and_the_question_only_at_debug(tmp_path, caplog):
+    rt = runtime_over(tmp_path / "data")
+    answer = Answer(question="I live at 12 Elm St, how do I become a BMET?", text="...", abstained=False,
+                    citations=(), timings_ms={"embed": 12.4, "search": 3.6})
+    with caplog.at_level(logging.INFO, logger="assistant.chat.runtime"):
+        rt.answered(answer, profile="Career guide")
+    assert [r.getMessage() for r in caplog.records] == [
+        "answered profile=Career guide abstained=False citations=0 timings_ms: embed=12 search=4"]
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="assistant.chat.runtime"):
+        rt.answered(answer, profile="Career guide")
+    assert any("12 Elm St" in r.getMessage() for r in caplog.records)
 
 
 # -- the process ----------------------------------------------------------------------------

@@ -1,9 +1,8 @@
 """The chat UI (Chainlit): wiring only. Events call ``assistant.chat`` and the ``Service``.
 
-Run it with ``assistant serve`` (``server.py``), or ``chainlit run app.py`` in a checkout. What
-each part decides lives in ``assistant/chat/``; this file translates between Chainlit's objects
-and those plain ones, and is the only module that uses Chainlit's chat API (``routes.py`` adds
-the few HTTP routes beside Chainlit's own, with its auth helpers).
+Run it with ``assistant serve`` (``server.py``), or ``chainlit run app.py`` in a checkout. This
+file translates between Chainlit's objects and the plain ones of ``assistant/chat/``, and is the
+only module using Chainlit's chat API (``routes.py`` adds HTTP routes beside Chainlit's own).
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def _to_user(identity: auth.Identity) -> cl.User:
 
 @cl.password_auth_callback
 async def password_login(username: str, password: str) -> cl.User | None:
-    identity = await asyncio.to_thread(runtime().directory.authenticate, username, password)
+    identity = await asyncio.to_thread(runtime().sign_in, username, password)
     return _to_user(identity) if identity else None
 
 
@@ -249,6 +248,7 @@ async def answer(message: cl.Message) -> None:
             reply.content = render.problem("no answer came back. Please try again.")
             await reply.send()
             return
+        rt.answered(final, profile=profile.name)
         extras = await asyncio.to_thread(
             visuals.for_answer, rt.service, final, checked.question, memory=prepared.memory,
             home_area=prepared.home_area, bill_cards=profile.staff_only)

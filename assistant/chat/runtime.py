@@ -101,6 +101,20 @@ class Runtime:
         thread.start()
         return thread
 
+    def sign_in(self, username: str, password: str):
+        """Check a password (``Directory.authenticate``); log the outcome with the name, never the password."""
+        identity = self.directory.authenticate(username, password)
+        log.info("sign-in %s for %r", "accepted" if identity else "refused", username)
+        return identity
+
+    def answered(self, answer, *, profile: str) -> None:
+        """Log one line per answer: its timings and shape; the question's text only at debug level."""
+        timings = " ".join(
+            f"{k}={round(v) if isinstance(v, float) else v}" for k, v in sorted(answer.timings_ms.items()))
+        log.info("answered profile=%s abstained=%s citations=%d timings_ms: %s", profile,
+                 answer.abstained, len(answer.citations), timings or "none")
+        log.debug("question was %r", answer.question)
+
     def health(self) -> tuple[bool, dict]:
         """Whether this replica can answer now, and what ``/healthz`` shows (counts, no personal data).
 
