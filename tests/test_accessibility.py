@@ -148,14 +148,17 @@ def test_staff_sign_in_form_and_a_failed_sign_in(browser, site):  # noqa: F811
     page.context.close()
 
 
-@pytest.mark.parametrize("width", [390, 320])
-def test_phone_width(browser, site, width):  # noqa: F811
-    page = new_page(browser, site, width=width, height=780, phone=True)
+@pytest.mark.parametrize(
+    ("width", "height", "phone"),
+    [(390, 780, True), (320, 640, True), (640, 450, False)],  # 640x450: a 1280x900 window at 200% zoom
+)
+def test_phone_width_and_zoom(browser, site, width, height, phone):  # noqa: F811
+    page = new_page(browser, site, width=width, height=height, phone=phone)
     assert_conforms(page, f"landing at {width} px")
     ask(page, "What is the CBET certification?")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # reflow: no sideways scroll
     assert_conforms(page, f"an answer at {width} px")
-    page.screenshot(path=SHOTS / f"a11y-phone-{width}.png")
+    page.screenshot(path=SHOTS / f"a11y-width-{width}.png")
     page.context.close()
 
 
