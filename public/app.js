@@ -61,6 +61,7 @@
     "chat-settings-open-modal": "Settings",
     "chat-submit": "Send message",
     "stop-button": "Stop the answer",
+    "chat-profiles": "Chat profile",
   };
   var BY_CLASS = {
     "positive-feedback-off": "Helpful",
@@ -69,8 +70,13 @@
     "negative-feedback-on": "Marked not helpful",
   };
 
+  // A combobox is not named by its content (that is its value): it needs a label or aria-label.
   function hasName(el) {
-    return el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || el.innerText.trim(); // innerText: shown text only
+    if (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")) return true;
+    if (el.getAttribute("role") === "combobox") {
+      return el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]');
+    }
+    return el.innerText.trim(); // shown text only: a command's label is hidden at phone width
   }
 
   // A name for an icon button Chainlit did not name: from its id or class, else from its
@@ -89,9 +95,10 @@
   }
 
   function nameButtons() {
-    document.querySelectorAll("button, [role=button]").forEach(function (b) {
+    document.querySelectorAll("button, [role=button], [role=combobox]").forEach(function (b) {
       if (hasName(b)) return;
-      var name = iconName(b);
+      // a combobox's icon is its chevron, not its purpose: only a known id names one
+      var name = b.getAttribute("role") === "combobox" ? BY_ID[b.id] : iconName(b);
       if (name) b.setAttribute("aria-label", name);
     });
   }

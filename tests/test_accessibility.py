@@ -23,7 +23,9 @@ from test_browser import (  # noqa: E402
     TIMEOUT_MS,
     ask,
     browser,  # noqa: F401  (the shared Chromium fixture)
+    choose_profile,
     open_source,
+    sign_in_as_staff,
     site,  # noqa: F401  (the shared app fixture)
     wait_for_text,
 )
@@ -42,7 +44,10 @@ def audit(page, state: str) -> list[dict]:
     """axe-core's critical and serious violations on ``page`` now, each printed with its elements."""
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
-    page.wait_for_timeout(300)  # the custom JS repairs run shortly after the DOM settles
+    # Fades in progress (the command buttons slide in) would be measured half-transparent.
+    page.wait_for_function(
+        "document.getAnimations().every(a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"
+    )
     violations = page.evaluate(
         """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']}))
             .violations.map(v => ({rule: v.id, impact: v.impact, help: v.helpUrl,
@@ -91,16 +96,17 @@ def test_landing_and_an_answer_with_its_source_open(browser, site, theme):  # no
     page.context.close()
 
 
-def test_settings_panel_and_an_error_message(browser, site):  # noqa: F811
-    page = new_page(browser, site)
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_settings_panel_and_an_error_message(browser, site, theme):  # noqa: F811
+    page = new_page(browser, site, theme=theme)
     page.click("#chat-settings-open-modal")
     page.wait_for_selector("[role=dialog]")
-    assert_conforms(page, "settings panel")
+    assert_conforms(page, f"settings panel ({theme})")
     page.keyboard.press("Escape")
     page.wait_for_selector("[role=dialog]", state="detached")
     reply = ask(page, "???")  # no words: the chat says what it needs instead of answering
     assert "Type a question" in reply
-    assert_conforms(page, "a message with no words, answered with what to do")
+    assert_conforms(page, f"a message with no words, answered with what to do ({theme})")
     page.context.close()
 
 
@@ -134,17 +140,30 @@ def test_a_plan(browser, site):  # noqa: F811
     page.context.close()
 
 
-def test_staff_sign_in_form_and_a_failed_sign_in(browser, site):  # noqa: F811
-    page = new_page(browser, site)
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_staff_sign_in_form_and_a_failed_sign_in(browser, site, theme):  # noqa: F811
+    page = new_page(browser, site, theme=theme)
     page.goto(site.url + "/staff")
     page.wait_for_selector("input[type=password]")
-    assert_conforms(page, "staff sign-in form")
+    assert_conforms(page, f"staff sign-in form ({theme})")
     page.fill("#email", STAFF_USER)
     page.fill("input[type=password]", "not-the-password")
     page.click("button[type=submit]")
     page.wait_for_url("**/login**")
     page.get_by_text("Unable to sign in").first.wait_for()
-    assert_conforms(page, "a failed sign-in")
+    assert_conforms(page, f"a failed sign-in ({theme})")
+    # Sonner's toast colours are darkened in the light theme (style.css); the title shows it.
+    title = page.locator("[data-sonner-toast] [data-title]").first
+    if theme == "light":
+        assert title.evaluate("el => getComputedStyle(el).color") == "rgb(179, 0, 0)"
+    page.context.close()
+
+
+def test_policy_desk_landing_for_staff(browser, site):  # noqa: F811
+    page = new_page(browser, site)
+    sign_in_as_staff(page, site)
+    choose_profile(page, "Policy desk")
+    assert_conforms(page, "landing, Policy desk (staff)")
     page.context.close()
 
 
