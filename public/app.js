@@ -118,7 +118,8 @@
     document.querySelectorAll("img:not([alt])").forEach(function (img) {
       img.setAttribute("alt", "");
     });
-    document.querySelectorAll(ANSWER + " img.inline-image").forEach(function (img) {
+    // once written from the table the alt text is final (the figures do not change)
+    document.querySelectorAll(ANSWER + " img.inline-image:not([data-alt-from-table])").forEach(function (img) {
       var message = img.closest(ANSWER);
       var table = message.querySelector("table");
       var caption = message.querySelector("[role=article]");
@@ -128,6 +129,7 @@
           return Array.prototype.map.call(row.cells, function (c) { return c.innerText.trim(); }).join(", ");
         });
         text += " Figures: " + rows.join("; ") + ".";
+        img.setAttribute("data-alt-from-table", "");
       }
       if (img.getAttribute("alt") !== text) img.setAttribute("alt", text);
     });
