@@ -188,10 +188,24 @@ def test_finished_answer_is_announced_once_and_citations_read_as_sources(browser
     page = new_page(browser, site)
     region = page.locator("#answer-announcer")
     assert region.get_attribute("aria-live") == "polite" and region.inner_text() == ""
-    ask(page, "What is the CBET certification?")
-    page.wait_for_function("() => document.getElementById('answer-announcer').textContent.includes('Sources')")
-    said = region.text_content()
-    assert "CBET" in said and said == page.locator(ANSWER).last.locator(".message-content").first.inner_text().strip()
+    # every text the region is given while streaming and after, as a screen reader would hear it
+    page.evaluate(
+        """() => {
+            window.__said = [];
+            const region = document.getElementById('answer-announcer');
+            new MutationObserver(() => window.__said.push(region.textContent))
+                .observe(region, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    for question, expected in [("What is the CBET certification?", "CBET"), ("How do I become a BMET?", "BMET")]:
+        before = page.evaluate("window.__said.length")
+        ask(page, question)
+        page.wait_for_function("n => window.__said.length > n", arg=before)
+        page.wait_for_timeout(1500)  # long enough for a second announcement, were there one
+        said = page.evaluate("window.__said")
+        answer = page.locator(ANSWER).last.locator(".message-content").first.inner_text().strip()
+        assert said[-1] == answer and expected in answer and "Sources" in answer  # the whole answer...
+    assert len(said) == 2, said  # ...once per question, never the streamed pieces
     # Citation markers are named "source n" for assistive technology.
     links = page.locator(ANSWER).last.locator("a.element-link")
     assert links.count() >= 1
