@@ -6,16 +6,15 @@ O*NET 30.1 text files, the CIP-SOC crosswalk), not from our code.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from shared_data import SHARED_DATA
 
 from assistant import db
 from assistant.occupations.desk import DataDesk, fact_passage
 from assistant.occupations.importers import import_source
 from assistant.occupations.resolve import normalize
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = SHARED_DATA
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +39,8 @@ def text_of(answer) -> str:
 
 
 @pytest.mark.parametrize("words, soc", [
-    ("biomed techs", "49-9062"), ("BMET", "49-9062"), ("bmets", "49-9062"), ("Biomedical Equipment Technician", "49-9062"),
+    ("biomed techs", "49-9062"), ("BMET", "49-9062"), ("bmets", "49-9062"),
+    ("Biomedical Equipment Technician", "49-9062"),
     ("x-ray tech", "29-2034"), ("MRI techs", "29-2035"), ("surg tech", "29-2055"), ("medical coder", "29-2072"),
     ("Respiratory Therapists", "29-1126"), ("information security analyst", "15-1212"), ("paramedics", "29-2043"),
 ])
@@ -51,7 +51,8 @@ def test_occupation_from_the_words_people_use(desk, words, soc):
 
 @pytest.mark.parametrize("text, title", [
     ("in Massachusetts", "Massachusetts"), ("in mass", "Massachusetts"), ("around Springfield MA", "Springfield, MA"),
-    ("in Worcester", "Worcester, MA"), ("boston", "Boston-Cambridge-Newton, MA-NH"), ("in pittsfield", "Pittsfield, MA"),
+    ("in Worcester", "Worcester, MA"), ("boston", "Boston-Cambridge-Newton, MA-NH"),
+    ("in pittsfield", "Pittsfield, MA"),
     ("in new york", "New York"), ("nationally", "National"),
 ])
 def test_place_from_the_words_people_use(desk, text, title):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from shared_data import SHARED_DATA
 
 from assistant import db
 from assistant.cli import main
@@ -30,7 +31,7 @@ from assistant.people import importers, parse, store
 from assistant.people.desk import PeopleDesk
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data" / "legislators"
+SHARED = SHARED_DATA / "legislators"
 DATES = {"congress": "2026-06-15", "openstates-ma": "2026-08-05"}
 
 

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from shared_data import SHARED_DATA
 
 from assistant.statutes import ACT_SECTIONS, Cited, StatuteDesk, cited_sections
 
 REPO = Path(__file__).resolve().parents[1]
 STATUTES = REPO / "corpus" / "statutes"
-USCODE = REPO.parent / "shared" / "data" / "uscode"
+USCODE = SHARED_DATA / "uscode"
 PICKED = ("usc-29-3174", "usc-20-2355", "usc-20-2301", "usc-29-50", "usc-29-3102")
 
 
