@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -265,6 +266,12 @@ def test_feedback_and_history_persist_with_sources(page, site):
     page.wait_for_selector(f"{ANSWER} .positive-feedback-on")
     db = sqlite3.connect(site.data_dir / "chat.db")
     assert db.execute("SELECT value FROM feedbacks").fetchall() == [(1,)]
+    # The answer's source cards are stored after the message itself; a person reopens a chat
+    # seconds later, so wait (bounded) until they are stored before reopening it.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not db.execute(
+            "SELECT count(*) FROM elements WHERE objectKey IS NOT NULL").fetchone()[0]:
+        time.sleep(0.2)
     page.click("#new-chat-button")
     page.wait_for_selector("#starters")
     page.locator("#thread-history a").filter(has_text="What is the CBET certification?").first.click()

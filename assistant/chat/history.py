@@ -154,10 +154,11 @@ class LocalFileStore:
         if path.exists() and not overwrite:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
+        # The type first, then the file: a reader that finds the file always finds its type too.
+        self._meta(path).write_text(json.dumps({"mime": mime or "application/octet-stream"}), encoding="utf-8")
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(body)
         tmp.replace(path)  # readers never see half a file
-        self._meta(path).write_text(json.dumps({"mime": mime or "application/octet-stream"}), encoding="utf-8")
 
     async def delete_file(self, object_key: str) -> bool:
         path = self.path_of(object_key)
