@@ -167,6 +167,28 @@ def test_policy_desk_landing_for_staff(browser, site):  # noqa: F811
     page.context.close()
 
 
+def test_bill_card_on_the_policy_desk(browser, site):  # noqa: F811
+    import sqlite3
+
+    from test_bills_desk import SAMPLES, load
+
+    from assistant.bills import store as bills_store
+
+    conn = sqlite3.connect(site.data_dir / "assistant.db", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    bills_store.ensure_schema(conn)
+    if bills_store.get(conn, "116-s-2902") is None:
+        load(conn, (SAMPLES / "BILLSTATUS-116s2902.xml").read_bytes())
+    conn.close()
+    page = new_page(browser, site)
+    sign_in_as_staff(page, site)
+    choose_profile(page, "Policy desk")
+    ask(page, "Where is S. 2902 of the 116th Congress?")
+    wait_for_text(page, "S. 2902 at a glance")
+    assert_conforms(page, "bill card (Policy desk)")
+    page.context.close()
+
+
 @pytest.mark.parametrize(
     ("width", "height", "phone"),
     [(390, 780, True), (320, 640, True), (640, 450, False)],  # 640x450: a 1280x900 window at 200% zoom
