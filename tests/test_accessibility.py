@@ -263,7 +263,7 @@ def tab_to(page, predicate: str, *, limit: int = 60, key: str = "Tab") -> None:
     raise AssertionError(f"the keyboard never reached: {predicate}")
 
 
-def test_keyboard_alone_asks_opens_a_source_settings_and_signs_in(browser, site):  # noqa: F811
+def test_keyboard_alone_asks_opens_a_source_settings_runs_a_command_and_signs_in(browser, site):  # noqa: F811
     page = new_page(browser, site)
     tab_to(page, "el.id === 'chat-input'")
     page.keyboard.type("How do I become a BMET?")
@@ -286,6 +286,15 @@ def test_keyboard_alone_asks_opens_a_source_settings_and_signs_in(browser, site)
     assert page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)")
     page.keyboard.press("Escape")
     page.wait_for_selector("[role=dialog]", state="detached")
+    # a command: its button reached with Tab and chosen with Enter, then sent from the input
+    before = page.locator(ANSWER).count()
+    tab_to(page, "el.tagName === 'BUTTON' && el.closest('#message-composer') !== null "
+                 "&& el.textContent.includes('Compare careers')")
+    page.keyboard.press("Enter")
+    tab_to(page, "el.id === 'chat-input'")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll({ANSWER!r}).length > {before}", timeout=TIMEOUT_MS)
+    wait_for_text(page, "Careers compared")
     # no trap: Tab keeps moving through the page
     seen = []
     for _ in range(40):
