@@ -2,7 +2,10 @@
 
 The card is drawn from the stored BILLSTATUS record (``assistant.bills.store``) with the same
 summary and timeline as ``assistant bills show`` (``assistant.bills.desk``), as short Markdown
-lists that wrap on a phone, like the occupation card. Tracking runs what ``assistant bills
+lists that wrap on a phone, like the occupation card. A Massachusetts bill's card is drawn from
+its latest stored API record (``assistant.bills.ma``): dates are the Legislature's own Boston
+wall-clock, and the link is the bill's page that ``MaRef.page_url`` builds from the court and
+number, never a ``Details`` link from a response. Tracking runs what ``assistant bills
 track`` runs: ``store.track``, one forced ``refresh_bills`` of that bill through the feeds' fetch
 (SSRF guard, size and time caps), then ``sync_index``. Both read SQLite and the network, so the
 app calls them in a worker thread.
@@ -14,10 +17,13 @@ import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from assistant.bills import store
 from assistant.bills.desk import bill_summary, timeline
 from assistant.bills.ids import BillIdError, BillRef, bill_mentions, congress_mentioned
+from assistant.bills.ma import MaBill, MaHearing
 from assistant.chat import markup
 from assistant.errors import AssistantError
 from assistant.feeds.models import utc_now
@@ -25,6 +31,10 @@ from assistant.types import Citation
 
 #: Longest action text on the card; the full text is on congress.gov and in ``bills show``.
 ACTION_CHARS = 160
+#: Actions listed on a Massachusetts card, newest first; the page has the whole history.
+MA_ACTIONS = 4
+#: The Legislature's dates are Boston wall-clock; "next hearing" is judged by Boston's today.
+BOSTON = ZoneInfo("America/New_York")
 # "track H.R. 6655", "please track s.2902 in the 116th Congress": a short order, not a question
 # that happens to contain the word ("which bills do you track?").
 _TRACK = re.compile(r"^\s*(?:please\s+)?(?:start\s+)?track(?:ing)?\s+(?P<rest>[^?]{1,80}?)\s*[.!]?\s*$", re.I)
@@ -65,10 +75,13 @@ def card_for_answer(conn: sqlite3.Connection, citations: Sequence[Citation]) -> 
     return bill_card(conn, keys[0]) if keys else None
 
 
-def bill_card(conn: sqlite3.Connection, key: str) -> BillCard | None:
+def bill_card(conn: sqlite3.Connection, key: str, *, now: Callable[[], datetime] = utc_now) -> BillCard | None:
     """Titles, sponsor, latest action and major actions of a tracked bill's latest version."""
     store.ensure_schema(conn)
     tracked = store.get(conn, key)
+    if tracked and tracked.version and tracked.jurisdiction == "ma":
+        record = store.latest_record(conn, tracked.id)
+        return ma_bill_card(tracked, MaBill.from_json(record), now=now) if record else None
     bill = store.latest_bill(conn, tracked.id) if tracked and tracked.version else None
     if bill is None:
         return None
@@ -94,6 +107,56 @@ def bill_card(conn: sqlite3.Connection, key: str) -> BillCard | None:
     fetched = f", as fetched {tracked.last_success[:10]}" if tracked.last_success else ""
     lines += ["", f"*Source: {record}{fetched}; {markup.link('congress.gov', ref.congress_gov_url)}.*"]
     return BillCard(key=key, title=name, name=f"{ref.label} at a glance", content="\n".join(lines))
+
+
+def ma_bill_card(tracked: store.TrackedBill, bill: MaBill, *, now: Callable[[], datetime] = utc_now) -> BillCard:
+    """Title, sponsor, committee, latest action, hearing and recent actions of a Massachusetts bill."""
+    ref = bill.ref
+    name = bill.title.strip() or ref.label
+    lines = [f"**{markup.escape_text(name)}** ({ref.label}, {ref.court_label}, Massachusetts)", ""]
+    n = len(bill.cosponsors)
+    cosponsors = f"{n} cosponsor{'s' if n != 1 else ''}" if n else "no cosponsors on record"
+    lines.append(f"- **Sponsor:** {markup.escape_text(bill.sponsor or 'none on record')}; {cosponsors}")
+    if bill.committee:
+        lines.append(f"- **Committee:** {markup.escape_text(bill.committee)}")
+    for rec in bill.recommendations:
+        lines.append(f"- **Committee {markup.escape_text(rec.committee)} recommended:** "
+                     f"{markup.escape_text(rec.action)}")  # fmt: skip
+    latest = bill.latest_action
+    if latest:
+        branch = f" ({markup.escape_text(latest.branch)})" if latest.branch else ""
+        lines.append(f"- **Latest action, {_boston_when(latest.date, latest.time)}{branch}:** {_action(latest.text)}")
+    hearing, upcoming = _hearing_to_show(bill.hearings, today=now().astimezone(BOSTON).date().isoformat())
+    if hearing:
+        label = "Next hearing" if upcoming else "Hearing"
+        lines.append(f"- **{label}:** {_hearing_text(hearing)}")
+    actions = sorted((a for a in bill.actions if not a.stricken), key=lambda a: (a.date, a.time or "99"))
+    if len(actions) > 1:
+        lines += ["", "**Recent actions:**", ""]
+        lines += [f"- {a.date}: {_action(a.text)}" for a in reversed(actions[-MA_ACTIONS:])]
+    record = markup.link(f"Massachusetts Legislature, {ref.court_label}, {ref.label}", ref.page_url)
+    fetched = f", as fetched {tracked.last_success[:10]}" if tracked.last_success else ""
+    lines += ["", f"*Source: {record}{fetched}.*"]
+    return BillCard(key=tracked.key, title=name, name=f"{ref.label} at a glance", content="\n".join(lines))
+
+
+def _boston_when(day: str, time: str | None) -> str:
+    # No time means the API's 23:59:59 "some time that day": the date alone, as the Legislature shows it.
+    return f"{day} {time} Boston time" if time else day
+
+
+def _hearing_to_show(hearings: Sequence[MaHearing], *, today: str) -> tuple[MaHearing | None, bool]:
+    """The next hearing not canceled (True), else the latest one on record (False)."""
+    ahead = sorted((h for h in hearings if h.date >= today and not h.canceled), key=lambda h: (h.date, h.time or ""))
+    if ahead:
+        return ahead[0], True
+    return max(hearings, key=lambda h: (h.date, h.time or ""), default=None), False
+
+
+def _hearing_text(hearing: MaHearing) -> str:
+    where = ", ".join(markup.escape_text(x) for x in (hearing.committee, hearing.location) if x)
+    status = markup.escape_text(hearing.status.lower()) if hearing.status else ""
+    return "; ".join(x for x in (_boston_when(hearing.date, hearing.time), where, status) if x)
 
 
 # -- tracking from the chat ------------------------------------------------------------------
