@@ -7,6 +7,7 @@ Used by the feed tests and by ``bench/feeds.py``. Routes are registered per path
         server.status("/broken", 500)
         server.redirect("/old", 301, "/good.xml")
         server.reset("/reset")                         # TCP RST instead of a response
+        server.trickle("/drip.xml", body, every_s=0.2) # one byte at a time, never a read timeout
 
 Every request is recorded in ``server.requests`` as ``(path, headers)``.
 """
@@ -115,6 +116,12 @@ class FeedServer:
                                   stall_s=stall_s)  # fmt: skip
         return self.url(path)
 
+    def trickle(self, path, body: bytes, *, every_s: float):
+        """The body one byte every ``every_s``: each byte arrives well within a read timeout."""
+        self.routes[path] = Route("trickle", body=body, headers={"content-type": "application/rss+xml"},
+                                  stall_s=every_s)  # fmt: skip
+        return self.url(path)
+
     def delayed(self, path, body: bytes, *, delay_s: float):
         """A good feed that answers only after ``delay_s`` (keeps a refresh busy for a kill test)."""
         self.routes[path] = Route("feed", body=body, headers={"content-type": "application/rss+xml"},
@@ -173,6 +180,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(route.stall_s)
             self.close_connection = True
+            return
+        if route.kind == "trickle":
+            self.send_response(200)
+            for k, v in route.headers.items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(route.body)))
+            self.end_headers()
+            for byte in route.body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(route.stall_s)
             return
         headers = dict(route.headers)
         if route.kind == "feed" and route.validators:

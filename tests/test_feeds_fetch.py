@@ -4,6 +4,7 @@ Unit tests use ``httpx.MockTransport`` with an injected resolver (no DNS, no soc
 that only a socket can show (read timeout, reset, chunked cap) run against the loopback server.
 """
 
+import ipaddress
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,6 +111,59 @@ def test_private_addresses_allowed_only_when_asked():
 
 def _unresolvable(host, port):
     raise OSError("Name or service not known")
+
+
+@pytest.mark.parametrize(
+    "host, inside",
+    [
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible
+        ("::a00:1", "10.0.0.1"),
+        ("::ffff:127.0.0.1", "127.0.0.1"),  # IPv4-mapped
+        ("::ffff:0:7f00:1", "127.0.0.1"),  # IPv4-translated (SIIT)
+        ("::ffff:0:a9fe:a9fe", "169.254.169.254"),
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64 well-known prefix
+        ("64:ff9b::c0a8:101", "192.168.1.1"),
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),
+        ("2002:7f00:1::", "127.0.0.1"),  # 6to4
+        ("2002:a00:1::", "10.0.0.1"),
+        ("2002:a9fe:a9fe::1", "169.254.169.254"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1"),  # Teredo, client 127.0.0.1 (bits inverted)
+    ],
+)
+def test_ipv6_forms_that_carry_a_private_ipv4_address_are_refused(host, inside):
+    # The real resolver: getaddrinfo answers an IP literal without any DNS.
+    with pytest.raises(FetchError) as info:
+        check_url(f"http://[{host}]/feed", allow_private=False)
+    assert f"non-public address {ipaddress.ip_address(host)}" in info.value.cause
+    assert f"IPv4 {inside}" in info.value.cause
+
+
+def test_nat64_local_use_prefix_is_refused_whatever_it_carries():
+    # RFC 8215: 64:ff9b:1::/48 is for one operator's own translators, never a public address.
+    with pytest.raises(FetchError, match="non-public address 64:ff9b:1::808:808"):
+        check_url("http://[64:ff9b:1::808:808]/feed", allow_private=False)
+
+
+@pytest.mark.parametrize("host", ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"])
+def test_ipv6_forms_that_carry_a_public_address_pass(host):
+    check_url(f"http://[{host}]/feed", allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["100.64.0.1", "100.127.255.254", "224.0.0.251", "239.255.255.250", "ff02::1", "ff0e::1",
+     "240.0.0.1", "0.0.0.0", "::", "fe80::1", "fd00::1"],
+)
+def test_shared_multicast_reserved_and_local_addresses_are_refused(address):
+    with pytest.raises(FetchError, match=f"non-public address {address}"):
+        check_url("https://feeds.example.gov/rss", allow_private=False, resolve=lambda h, p: [address])
+
+
+@pytest.mark.parametrize("private", ["10.0.0.5", "127.0.0.1", "::ffff:192.168.0.1", "fe80::1"])
+def test_every_resolved_address_is_checked_not_only_the_first(private):
+    both = lambda host, port: ["93.184.216.34", private]  # noqa: E731
+    with pytest.raises(FetchError, match="non-public address"):
+        check_url("https://feeds.example.gov/rss", allow_private=False, resolve=both)
 
 
 def test_redirect_loop_and_too_many_redirects():
@@ -225,3 +279,23 @@ def test_etag_round_trip_against_a_real_server(server):
     assert first.status == 200 and first.etag and first.last_modified
     assert second.not_modified
     assert server.requests[-1][1]["if-none-match"] == first.etag
+
+
+def test_five_redirects_are_followed_and_a_sixth_is_refused(server):
+    for n in range(6):
+        server.redirect(f"/five/{n}", 302, f"/five/{n + 1}" if n < 4 else "/ok.xml")
+        server.redirect(f"/six/{n}", 302, f"/six/{n + 1}" if n < 5 else "/ok.xml")
+    server.feed("/ok.xml", RSS)
+    with make_client() as client:  # loopback is refused in production; allowed here to have a real server
+        assert fetch(server.url("/five/0"), client=client, allow_private=True).content == RSS
+        with pytest.raises(FetchError, match="more than 5 redirects"):
+            fetch(server.url("/six/0"), client=client, allow_private=True)
+    assert server.hits("/six/5") == 1 and server.hits("/ok.xml") == 1  # the sixth hop was never taken
+
+
+def test_wall_clock_deadline_ends_a_trickling_body(server):
+    url = server.trickle("/drip.xml", RSS, every_s=0.2)  # 81 bytes: 16 s if nothing cut it short
+    with make_client(timeout=5) as client:  # no single read waits anywhere near the read timeout
+        with pytest.raises(FetchError) as info:
+            fetch(url, client=client, allow_private=True, deadline_s=1.0)
+    assert info.value.cause == "timed out: the body took longer than the download deadline"

@@ -5,8 +5,10 @@ redirect chain (DESIGN.md "Feeds"), so we do HTTP here and hand feedparser bytes
 over ``client.get(url)``:
 
 * redirects followed by hand, at most ``max_redirects`` hops, each hop checked: http(s) only and,
-  unless ``allow_private``, no loopback/private/link-local address (a feed URL is user input, and a
-  redirect is the classic way to smuggle a request to 169.254.169.254 or an intranet host);
+  unless ``allow_private``, every address the host resolves to must be public (a feed URL is user
+  input, and a redirect is the classic way to smuggle a request to 169.254.169.254 or an intranet
+  host); an IPv6 address that carries an IPv4 one (``::ffff:127.0.0.1``, ``64:ff9b::a9fe:a9fe``,
+  ``2002:a00:1::``) is judged by the IPv4 address it carries;
 * a body cap counted on decoded bytes, so a gzip bomb is cut off as early as a huge file;
 * a wall-clock deadline on top of httpx's per-read timeout, because a server that trickles one
   byte every few seconds never trips a read timeout;
@@ -45,6 +47,13 @@ PERMANENT_REDIRECTS = (301, 308)
 RETRY_AFTER_STATUSES = (429, 503)
 
 Resolver = Callable[[str, int], list[str]]
+
+_IPV4_IN_LOW_32_BITS = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("::ffff:0:0/96", "::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+#: NAT64 for one network's own translators (RFC 8215); where the IPv4 address sits depends on
+#: the operator's prefix length, and no public host has such an address, so it is refused.
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 class HTTPStatusFetchError(FetchError):
@@ -124,16 +133,48 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = resolve_host
         addresses = resolve(host, port)
     except (OSError, UnicodeError, ValueError) as exc:
         raise FetchError(url, f"cannot resolve host {host!r}: {exc}") from exc
-    for address in addresses:
+    for address in addresses:  # every one: a host may list a public address first, then 10.0.0.5
         ip = ipaddress.ip_address(address)
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
+        inside = embedded_ipv4(ip)
+        if not is_public(ip):
+            shown = f"{ip} (IPv4 {inside})" if inside else str(ip)
             raise FetchError(
                 url,
-                f"refused: host {host!r} resolves to non-public address {ip} "
+                f"refused: host {host!r} resolves to non-public address {shown} "
                 "(set ASSISTANT_FEEDS_ALLOW_PRIVATE=1 to allow loopback and private addresses)",
             )
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``ip`` is a unicast address on the public internet, judging the IPv4 address an
+    IPv6 one carries (``::ffff:127.0.0.1`` reaches 127.0.0.1 through the host's own stack or a
+    translator, so it is as private as 127.0.0.1).
+
+    ``is_global`` already says no to loopback, private, link-local, 100.64.0.0/10 (shared address
+    space, RFC 6598), reserved and unspecified addresses, but yes to multicast.
+    """
+    if ip in _NAT64_LOCAL_USE:
+        return False
+    ip = embedded_ipv4(ip) or ip
+    return ip.is_global and not ip.is_multicast
+
+
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv6 address of a form that carries one, else None.
+
+    Forms: IPv4-mapped and -compatible (RFC 4291 2.5.5), IPv4-translated (RFC 2765 2.1), the
+    NAT64 well-known prefix (RFC 6052 2.1): all in the low 32 bits; 6to4 (RFC 3056) and
+    Teredo's client (RFC 4380 4), which ``ipaddress`` decodes.
+    """
+    if not isinstance(ip, ipaddress.IPv6Address) or ip.is_loopback or ip.is_unspecified:
+        return None  # ::1 and :: are IPv6's own loopback and "any", not 0.0.0.1 and 0.0.0.0
+    if any(ip in prefix for prefix in _IPV4_IN_LOW_32_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
 
 
 def fetch(
