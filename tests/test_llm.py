@@ -132,6 +132,26 @@ def test_markers_to_no_source_are_removed_with_their_space_and_recorded():
     assert f.invalid == [7, 9] and (f.markers, f.valid) == (6, 4)
 
 
+def test_marker_zero_names_no_source():
+    f = run_filter("Pumps [0]. Pay [0, 1]. Range [0-1].", 2)
+    assert f.text == "Pumps. Pay [1]. Range [1]."
+    assert f.invalid == [0, 0, 0] and f.numbers == {1: 1}
+
+
+def test_marker_just_past_the_last_source_is_dropped():
+    f = run_filter("First [1]. Last [3]. One past [4]. Range over the end [2-4].", 3)
+    assert f.text == "First [1]. Last [2]. One past. Range over the end [2, 3]."
+    assert f.invalid == [4, 4]
+
+
+def test_a_wide_range_is_read_as_its_two_ends_not_expanded():
+    # "[1-50]" is no honest citation of fifty sources: only its ends count, so a reply cannot
+    # cite every source at once, and ``invalid`` does not fill with 47 numbers.
+    f = run_filter("Everything [1-50]. Close range [1-3].", 3)
+    assert f.text == "Everything [1]. Close range [1, 2, 3]."
+    assert f.invalid == [50] and f.markers == 5
+
+
 @pytest.mark.parametrize("text", [
     "Pumps are repaired [3]. Pay [1][9] is high [1, 3].",
     "  Leading space, trailing space [2]   ",
