@@ -128,3 +128,58 @@ def test_atom_digest_resolves_relative_links_in_item_html_with_xml_base():
     assert content.get("{http://www.w3.org/XML/1998/namespace}base") == "https://ma.example.gov/bills/H1"
     parsed = parse(xml.encode(), url="https://intranet.example/digest.xml", headers={})
     assert parsed.entries[0].link == "https://ma.example.gov/bills/H1"
+
+
+SCHEMES = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>MA</title><link>https://ma.example.gov/</link>
+<item><guid>js</guid><link>javascript:alert(1)</link><title>Script link</title></item>
+<item><guid>data</guid><link>data:text/html,&lt;script&gt;alert(2)&lt;/script&gt;</link><title>Data link</title></item>
+<item><guid>vb</guid><link>VBScript:msgbox(3)</link><title>VBScript link</title></item>
+<item><guid>ftp</guid><link>ftp://files.example.gov/h4.pdf</link><title>FTP link</title></item>
+<item><guid>ok</guid><link>https://ma.example.gov/bills/H5</link><title>Web link</title>
+<description>&lt;a href="mailto:clerk@ma.example.gov"&gt;clerk&lt;/a&gt;
+&lt;a href="/bills/H5/text"&gt;text&lt;/a&gt;</description>
+</item>
+</channel></rss>"""
+
+
+def test_only_http_links_leave_the_assistant_in_either_digest(tmp_path):
+    clock = Clock(utc(2025, 1, 10, 13, 0))
+    conn = connect(tmp_path / "assistant.db")
+    store.ensure_schema(conn)
+    with FeedServer() as server, make_client() as client:
+        url = server.feed("/ma.rss", SCHEMES)
+        store.add_feed(conn, FeedSource(url, name="MA bills", topic="apprenticeship", jurisdiction="MA"), now=clock())
+        list(refresh_feeds(conn, client=client, now=clock, allow_private=True))
+    updates = list_updates(conn, since=utc(2025, 1, 1), include_irrelevant=True)
+    conn.close()
+    links = {u.title: u.link for u in updates}
+    assert links == {"Script link": "", "Data link": "", "VBScript link": "", "FTP link": "",
+                     "Web link": "https://ma.example.gov/bills/H5"}  # fmt: skip
+    md = digest_markdown(updates, since=utc(2025, 1, 1), now=utc(2025, 1, 12))
+    atom = digest_atom(updates, since=utc(2025, 1, 1), now=utc(2025, 1, 12))
+    for title in ("Script link", "Data link", "VBScript link", "FTP link"):
+        assert f"- **{title}** — new" in md  # still listed, as text
+    assert "[Web link](https://ma.example.gov/bills/H5)" in md
+    root = ET.fromstring(atom.encode())
+    hrefs = [link.get("href") for link in root.iter(f"{ATOM}link")]
+    bases = [c.get("{http://www.w3.org/XML/1998/namespace}base") for c in root.iter(f"{ATOM}content")]
+    assert hrefs == ["https://ma.example.gov/bills/H5"] and len(root.findall(f"{ATOM}entry")) == 5
+    assert all(base.startswith(("https://ma.example.gov/", "http://127.0.0.1:")) for base in bases)
+    for scheme in ("javascript:", "data:", "vbscript:", "ftp:", "mailto:"):
+        assert scheme not in md.lower() and scheme not in atom.lower()
+
+
+def test_digests_drop_non_http_links_on_updates_built_elsewhere():
+    from assistant.feeds.digest import Update
+
+    update = Update(
+        doc_id="feed-1", kind="new", version=1, date="2025-01-09T00:00:00+00:00", title="T",
+        link="javascript:alert(1)", feed="MA", topic="t", jurisdiction="MA", summary="s",
+        change="", html="<p>s</p>", feed_url="https://ma.example.gov/rss",
+    )  # fmt: skip
+    md = digest_markdown([update], since=utc(2025, 1, 1), now=utc(2025, 1, 12))
+    atom = digest_atom([update], since=utc(2025, 1, 1), now=utc(2025, 1, 12))
+    assert "- **T** — new, 2025-01-09" in md and "javascript" not in md
+    content = ET.fromstring(atom.encode()).find(f"{ATOM}entry/{ATOM}content")
+    assert "javascript" not in atom and content.get("{http://www.w3.org/XML/1998/namespace}base") == (
+        "https://ma.example.gov/rss")

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from assistant.feeds.decide import describe_change
 from assistant.feeds.models import utc_now
-from assistant.feeds.sanitize import clean_html
+from assistant.feeds.sanitize import clean_html, http_url
 from assistant.feeds.store import iso, load_version
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -33,7 +33,7 @@ class Update:
     version: int
     date: str  # ISO UTC: the item's date when new, the time the change was seen when changed
     title: str
-    link: str
+    link: str  # an absolute http(s) URL or "" (the digests check again: bills build Updates too)
     feed: str
     topic: str
     jurisdiction: str
@@ -91,7 +91,7 @@ def list_updates(
                 version=row["version"],
                 date=row["event_at"],
                 title=row["title"] or text[:80] or "(untitled item)",
-                link=row["link"],
+                link=http_url(row["link"]),
                 feed=row["feed_name"] or row["feed_title"] or row["feed_url"],
                 topic=row["topic"],
                 jurisdiction=row["jurisdiction"],
@@ -117,7 +117,8 @@ def updates_json(updates: list[Update]) -> str:
 
 
 def digest_markdown(updates: list[Update], *, since: datetime, now: datetime | None = None) -> str:
-    """A digest grouped by topic and jurisdiction; item text is escaped, never raw feed HTML."""
+    """A digest grouped by topic and jurisdiction; item text is escaped, never raw feed HTML, and
+    only http(s) links are written (an item with another link is listed without one)."""
     now = now or utc_now()
     lines = [
         f"# Policy updates since {since.date().isoformat()}",
@@ -127,7 +128,8 @@ def digest_markdown(updates: list[Update], *, since: datetime, now: datetime | N
     for (topic, jurisdiction), group in _grouped(updates):
         lines += ["", f"## {_md(topic or 'other')} · {_md(jurisdiction)}", ""]
         for u in group:
-            title = f"[{_md(u.title)}]({_md_url(u.link)})" if u.link else _md(u.title)
+            link = http_url(u.link)
+            title = f"[{_md(u.title)}]({_md_url(link)})" if link else _md(u.title)
             when = u.date[:10]
             head = f"new, {when}" if u.kind == "new" else f"changed {when} (version {u.version})"
             lines.append(f"- **{title}** — {head} · {_md(u.feed)}")
@@ -156,8 +158,9 @@ def digest_atom(updates: list[Update], *, since: datetime, now: datetime | None 
             _sub(entry, "id", f"urn:bmet-assistant:{u.doc_id}:v{u.version}")
             _sub(entry, "title", u.title if u.kind == "new" else f"Changed: {u.title}")
             _sub(entry, "updated", u.date)
-            if u.link:
-                ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=u.link)
+            link = http_url(u.link)
+            if link:
+                ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=link)
             ET.SubElement(entry, f"{{{ATOM}}}category", term=topic or "other", label=f"topic: {topic or 'other'}")
             ET.SubElement(entry, f"{{{ATOM}}}category", term=jurisdiction, scheme="urn:bmet-assistant:jurisdiction")
             body = u.html
@@ -166,7 +169,9 @@ def digest_atom(updates: list[Update], *, since: datetime, now: datetime | None 
             body += f"<p>From {_escape_html(u.feed)}.</p>"
             # Item HTML keeps the feed's relative links; xml:base makes readers resolve them.
             content = _sub(entry, "content", body, type="html")
-            content.set(XML_BASE, u.link or u.feed_url)
+            base = link or http_url(u.feed_url)
+            if base:
+                content.set(XML_BASE, base)
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 

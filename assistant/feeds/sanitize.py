@@ -2,7 +2,8 @@
 
 The allow-list (nh3, the Rust ammonia sanitizer) keeps structure and links and drops everything
 else: scripts, styles, event handlers, iframes, forms and images (remote images are tracking
-pixels in a policy digest). ``to_text`` is what the index and the answerer see; instructions
+pixels in a policy digest). Only http(s) links leave the assistant: ``http_url`` for an item's
+own link, the allow-list for links inside its HTML. ``to_text`` is what the index and the answerer see; instructions
 embedded in an item stay inert text there, never markup or commands.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -24,7 +26,7 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
 }
-URL_SCHEMES = {"http", "https", "mailto"}
+URL_SCHEMES = {"http", "https"}
 
 # Block tags: a newline goes before each, so "<p>a</p><p>b</p>" reads "a\nb", not "ab".
 _BLOCK_TAG = re.compile(
@@ -37,7 +39,7 @@ _NOT_PROSE = {"script", "style", "template", "head", "title", "iframe", "object"
 
 
 def clean_html(fragment: str) -> str:
-    """HTML safe to show: allow-listed tags and attributes, http(s)/mailto links, rel=nofollow."""
+    """HTML safe to show: allow-listed tags and attributes, http(s) or relative links, rel=nofollow."""
     if not fragment:
         return ""
     return nh3.clean(
@@ -47,6 +49,17 @@ def clean_html(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def http_url(url: str | None) -> str:
+    """``url`` if it is an absolute http(s) URL with a host, else "" (``javascript:``, ``data:``,
+    ``ftp:`` and relative links from a feed item are never passed on as links)."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
 
 
 def to_text(fragment: str) -> str:
