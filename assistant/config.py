@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,22 @@ class Settings:
         """Named after what produced the vectors, so a model or chunking change never mixes them."""
         key = f"{self.embedding_model}|{self.chunk_size}|{self.chunk_overlap}"
         return "chunks-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create ``path`` readable by its owner only (mode 700, tightened if it exists) and make
+    every file this process creates from now on owner-only too (umask 077).
+
+    The data directory holds chat histories, password hashes and the sign-in secret; issue 13
+    found the chat database, chat files and catalog at 644 in 755 folders. The process umask is
+    the one setting that also covers the files SQLite (``-wal``, ``-shm``) and Chroma create.
+    """
+    os.umask(0o077)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
 
 
 def _coerce(name: str, type_name: str, raw: str):

@@ -16,7 +16,7 @@ from functools import cached_property
 
 from assistant import prompts, quoting
 from assistant.answer import Answerer, ExtractiveAnswerer, Passage
-from assistant.config import Settings
+from assistant.config import Settings, prepare_data_dir
 from assistant.conversation import Memory, contextualize, remember
 from assistant.errors import DataImportError, IndexNotReadyError, LoadError
 from assistant.retrieval.catalog import Catalog, open_catalog
@@ -38,6 +38,7 @@ class Service:
         answerer: Answerer | None = None,
     ) -> None:
         self.settings = settings
+        prepare_data_dir(settings.data_dir)
         self._embeddings_factory = embeddings or self._load_embeddings
         self._answerer = answerer
         self._lock = threading.Lock()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import chainlit.data as cl_data
+import httpx
 import pytest
 from chainlit.types import Feedback
 from fastapi import HTTPException
@@ -29,7 +30,8 @@ async def test_staff_sign_in_with_a_hashed_password(rt):
 async def test_guests_sign_in_without_an_account_unless_staff_asked(rt, monkeypatch):
     one, two = await app.guest_login({}), await app.guest_login({})
     assert one.identifier.startswith("guest-") and one.identifier != two.identifier
-    assert one.metadata == {"role": "student", "provider": "guest"}
+    assert one.metadata["role"] == "student" and one.metadata["provider"] == "guest"
+    assert one.metadata["session"] and one.metadata["session"] != two.metadata["session"]
     assert await app.guest_login({"cookie": f"{app.STAFF_COOKIE}=1; other=2"}) is None
     closed = make_runtime(rt.chat.data_dir, rt.service, open_guide=False)
     monkeypatch.setattr(app, "_runtime", closed)
@@ -49,8 +51,8 @@ async def test_login_page_skips_guest_sign_in_when_staff_asked(rt):
 
 async def test_staff_sign_in_link_clears_the_guest_session(rt):
     class Req:
-        url = "http://127.0.0.1/staff"
-        headers: dict = {}
+        url = httpx.URL("http://127.0.0.1/staff")
+        headers: dict = {"sec-fetch-site": "same-origin"}
         cookies: dict = {"access_token": "x"}
 
     response = await app.staff_signin(Req())

@@ -8,17 +8,19 @@ only module using Chainlit's chat API (``routes.py`` adds HTTP routes beside Cha
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 import chainlit as cl
 from chainlit.config import config as chainlit_config
-from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.context import ChainlitContextException
 from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider, Switch, TextInput
 
-from assistant.chat import auth, guards, history, markup, panel, planning, profiles, render, routes, updates, visuals
+from assistant.chat import auth, guards, history, markup, panel, planning, profiles, render, routes, sessions, updates, visuals
 from assistant.chat import bills as bill_chat
 from assistant.chat import memory as chat_memory
 from assistant.chat.answering import AnswerFailed, Turn, history_before, stream_answer
+from assistant.chat.datalayer import ChatDataLayer
 from assistant.chat.answering import Request as AnswerRequest
 from assistant.chat.runtime import Runtime
 from assistant.conversation import Memory
@@ -26,6 +28,7 @@ from assistant.errors import AssistantError
 from assistant.types import Answer
 
 STAFF_COOKIE = routes.STAFF_COOKIE
+log = logging.getLogger(__name__)
 _runtime: Runtime | None = None
 
 
@@ -45,32 +48,49 @@ def _user() -> cl.User | None:
 
 
 def _is_staff(user) -> bool:
-    return user is not None and auth.role_of(getattr(user, "metadata", None)) == auth.STAFF
+    """Whether ``user`` is staff now: the account list decides on every use, never the role in
+    the sign-in token or the chat database; a signed-out session has no staff rights (issue 13)."""
+    if user is None or not runtime().directory.is_staff(user.identifier):
+        return False
+    token = _session_token()
+    return token is None or sessions.session_open(token)
 
 
-def _to_user(identity: auth.Identity) -> cl.User:
-    return cl.User(identifier=identity.identifier, display_name=identity.display_name or None,
-                   metadata=identity.metadata())
+def _session_token() -> str | None:
+    """The sign-in token of this chat's connection; None outside one (an HTTP request, a test)."""
+    try:
+        return cl.context.session.token
+    except ChainlitContextException:
+        return None
+
+
+_to_user = sessions.user_of
 
 
 @cl.password_auth_callback
 async def password_login(username: str, password: str) -> cl.User | None:
-    identity = await asyncio.to_thread(runtime().sign_in, username, password)
+    identity = await asyncio.to_thread(runtime().sign_in, username, password, address=sessions.CLIENT_ADDRESS.get())
     return _to_user(identity) if identity else None
 
 
 @cl.header_auth_callback
 async def guest_login(headers) -> cl.User | None:
-    """Students need no account: each new browser becomes its own guest (when the setting allows)."""
-    if not runtime().chat.open_career_guide or routes.staff_signin_requested(headers.get("cookie")):
+    """Students need no account: each new browser becomes its own guest (when the setting allows),
+    up to ``Limits.guests_per_hour`` new guests per client address."""
+    rt = runtime()
+    if not rt.chat.open_career_guide or routes.staff_signin_requested(headers.get("cookie")):
+        return None
+    address = sessions.CLIENT_ADDRESS.get()
+    if not await asyncio.to_thread(rt.ledger.admit_guest, address):
+        log.warning("guest sign-in refused for %s: too many new guests from there this hour", address or "-")
         return None
     return _to_user(auth.new_guest())
 
 
 @cl.data_layer
-def data_layer() -> SQLAlchemyDataLayer:
+def data_layer() -> ChatDataLayer:
     rt = runtime()
-    return SQLAlchemyDataLayer(history.ensure_schema(rt.chat.chat_db_path), storage_provider=rt.files)
+    return ChatDataLayer(history.ensure_schema(rt.chat.chat_db_path), storage_provider=rt.files)
 
 
 # -- starting a chat -----------------------------------------------------------------------
@@ -158,8 +178,11 @@ async def on_chat_resume(thread: dict) -> None:
 
 @cl.on_settings_update
 async def on_settings_update(values: dict) -> None:
-    """Say at once when the home area is not a known place, and forget when memory is switched off."""
+    """Say at once when a value cannot be used or the home area is not a known place, and forget
+    when memory is switched off."""
     choice = panel.read(values, _profile(), **_panel_defaults())
+    for problem in choice.problems:
+        await cl.Message(content=markup.escape_text(problem)).send()
     if not choice.remember and _memory() != Memory():
         cl.user_session.set("memory", Memory())
         await cl.Message(content="Memory is off: I've forgotten what you told me in this chat.").send()

@@ -30,12 +30,13 @@ import logging
 import os
 import re
 import secrets
-import time
+import threading
 import tomllib
-from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.chat.signins import SignInLedger
 from assistant.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ STUDENT = "student"
 GUEST_PREFIX = "guest-"
 #: scrypt cost: n=2**14, r=8 (RFC 7914's interactive-login example), about 16 MiB and 50 ms.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+DEFAULT_KIND = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}"
 _NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 
 
@@ -64,6 +66,9 @@ class Identity:
     identifier: str
     role: str
     display_name: str = ""
+    #: This sign-in's id, carried in its token and its renewals; signing out ends it
+    #: (``SignInLedger.end_session``). Not part of who the person is, so not compared.
+    session: str = field(default="", compare=False)
 
     @property
     def is_staff(self) -> bool:
@@ -74,13 +79,13 @@ class Identity:
         return self.identifier.startswith(GUEST_PREFIX)
 
     def metadata(self) -> dict:
-        return {"role": self.role, "provider": "guest" if self.is_guest else "password"}
+        """What the sign-in token carries. ``role`` is the role at sign-in, for display only:
+        rights are looked up in the account list on every use (``Directory.is_staff``)."""
+        return {"role": self.role, "provider": "guest" if self.is_guest else "password", "session": self.session}
 
 
-def role_of(metadata: dict | None) -> str:
-    """The role stored in a Chainlit user's metadata; anything unknown counts as a student."""
-    role = (metadata or {}).get("role")
-    return role if role in ROLES else STUDENT
+def new_session() -> str:
+    return secrets.token_urlsafe(16)
 
 
 # -- hashing -------------------------------------------------------------------------------
@@ -91,11 +96,34 @@ def _b64(data: bytes) -> str:
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """A new scrypt hash of ``password`` at the default cost (``DEFAULT_KIND``)."""
+    return hash_like(DEFAULT_KIND, password, salt=salt)
+
+
+def hash_kind(encoded: str) -> str:
+    """The algorithm and cost of a stored hash (``scrypt$16384$8$1``), without salt or digest;
+    "" when it is not one this module reads. Two hashes of one kind take the same time to check."""
+    parts = (encoded or "").split("$")
+    if parts[0] == "scrypt" and len(parts) == 6 and all(x.isdigit() for x in parts[1:4]):
+        return "$".join(parts[:4])
+    if parts[0] == "pbkdf2_sha256" and len(parts) == 4 and parts[1].isdigit():
+        return "$".join(parts[:2])
+    return ""
+
+
+def hash_like(kind: str, password: str, *, salt: bytes | None = None) -> str:
+    """A hash of ``password`` of the given ``kind`` (see ``hash_kind``), with a fresh salt."""
     salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=32
-    )
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    name, *cost = kind.split("$")
+    secret = password.encode("utf-8")
+    if name == "scrypt":
+        n, r, p = (int(x) for x in cost)
+        digest = hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32)
+    elif name == "pbkdf2_sha256":
+        digest = hashlib.pbkdf2_hmac("sha256", secret, salt, int(cost[0]), 32)
+    else:
+        raise ValueError(f"unknown hash kind {kind!r}")
+    return f"{kind}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, encoded: str) -> bool:
@@ -174,14 +202,17 @@ def check_account(username: str, password_hash: str, role: str, name: str, where
 
 
 class Directory:
-    """The staff accounts, with a brake on password guessing.
+    """The staff accounts, and the one way to check a password against them.
 
     Accounts come from the operator's sources (the users file, the variable), fixed at start,
     and from the app's own ``staff.toml`` (``assistant.chat.staff.StaffFile``), read again when
     it changes; a name in both is the operator's.
 
-    After ``max_failures`` wrong passwords for one name within ``window_s`` seconds, that name
-    is refused until the window has passed (a slow online guess, not a lockout of the person).
+    Every attempt does the same work whoever it names: one check of each hash kind in use (the
+    account's own hash for its kind, a dummy of the same kind and cost for the others), so the
+    time taken tells nothing about whether a name exists or how its password is stored (issue 13
+    measured a pbkdf2 account at 208 ms against 50 ms for any other name). Failed attempts are
+    limited by the ``SignInLedger`` (per name, per client address, kept across restarts).
     """
 
     def __init__(
@@ -189,22 +220,23 @@ class Directory:
         accounts: list[Account],
         *,
         store=None,
-        max_failures: int = 5,
-        window_s: float = 300.0,
-        clock=time.monotonic,
+        ledger: SignInLedger | None = None,
+        verify: Callable[[str, str], bool] = verify_password,
     ):
         self._accounts = {a.username.lower(): a for a in accounts}
         #: ``StaffFile`` or anything with ``find(name)`` and ``accounts()``; None: no store.
         self.store = store
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._clock = clock
-        # Verifying against a dummy hash for unknown names keeps their timing like a known name's.
-        self._dummy = hash_password(secrets.token_hex(8))
+        self.ledger = ledger if ledger is not None else SignInLedger(":memory:")
+        self._verify = verify
+        self._dummies: dict[str, str] = {}
+        self._dummies_lock = threading.Lock()
+        for kind in self._kinds():
+            self._dummy(kind)
 
     @classmethod
-    def from_config(cls, *, users_file: Path | None, inline: str, store_file: Path | None = None) -> Directory:
+    def from_config(
+        cls, *, users_file: Path | None, inline: str, store_file: Path | None = None, ledger_file: Path | None = None
+    ) -> Directory:
         accounts = parse_inline(inline)
         if users_file is not None:
             accounts += load_users_file(users_file)
@@ -213,7 +245,8 @@ class Directory:
             from assistant.chat.staff import StaffFile  # it builds on this module
 
             store = StaffFile(store_file)
-        return cls(accounts, store=store)
+        ledger = SignInLedger(ledger_file) if ledger_file is not None else None
+        return cls(accounts, store=store, ledger=ledger)
 
     def accounts(self) -> list[Account]:
         """Every account that can sign in now, the operator's first."""
@@ -226,22 +259,56 @@ class Directory:
     def has_staff(self) -> bool:
         return any(a.role == STAFF for a in self.accounts())
 
-    def authenticate(self, username: str, password: str) -> Identity | None:
-        key = (username or "").strip().lower()
-        recent = self._failures[key]
-        now = self._clock()
-        while recent and now - recent[0] > self.window_s:
-            recent.popleft()
+    def is_staff(self, identifier: str | None) -> bool:
+        """Whether ``identifier`` is a staff account now (removed or demoted: no longer)."""
+        key = (identifier or "").strip().lower()
         account = self._accounts.get(key) or self._stored(key)
-        if len(recent) >= self.max_failures:
+        return account is not None and account.role == STAFF
+
+    def current(self, identifier: str) -> Identity | None:
+        """``identifier`` as the account list has it now: a guest stays a guest, a removed account
+        is None (used to renew a sign-in token with today's role, never the token's)."""
+        if identifier.startswith(GUEST_PREFIX):
+            return Identity(identifier=identifier, role=STUDENT, display_name="Guest")
+        key = identifier.strip().lower()
+        account = self._accounts.get(key) or self._stored(key)
+        if account is None:
             return None
-        ok = verify_password(password or "", account.password_hash if account else self._dummy)
-        if not ok or account is None:
-            recent.append(now)
-            return None
-        recent.clear()
         return Identity(identifier=account.username, role=account.role, display_name=account.name)
 
+    def authenticate(self, username: str, password: str, *, address: str = "") -> Identity | None:
+        """The account ``username`` names if ``password`` is its own; None otherwise, or when
+        this name or ``address`` has failed too often lately (``SignInLedger``)."""
+        key = (username or "").strip().lower()
+        if self.ledger.reserve(key, address) is None:
+            return None
+        account = self._accounts.get(key) or self._stored(key)
+        if not self._check_evenly(password or "", account):
+            return None
+        self.ledger.succeeded(key, address)
+        return Identity(identifier=account.username, role=account.role, display_name=account.name,
+                        session=new_session())
+
+    def _check_evenly(self, password: str, account: Account | None) -> bool:
+        """Check ``password`` against ``account`` doing the same work for every name (see the class)."""
+        own = hash_kind(account.password_hash) if account else None
+        matched = False
+        for kind in self._kinds():
+            if kind == own:
+                matched = self._verify(password, account.password_hash)
+            else:
+                self._verify(password, self._dummy(kind))
+        return matched
+
+    def _kinds(self) -> list[str]:
+        """Every hash kind in use, and the default one (what an empty directory still checks)."""
+        return sorted({DEFAULT_KIND, *(k for a in self.accounts() if (k := hash_kind(a.password_hash)))})
+
+    def _dummy(self, kind: str) -> str:
+        with self._dummies_lock:
+            if kind not in self._dummies:
+                self._dummies[kind] = hash_like(kind, secrets.token_hex(8))
+            return self._dummies[kind]
 
     def _stored(self, key: str) -> Account | None:
         if self.store is None or not key:
@@ -255,7 +322,8 @@ class Directory:
 
 def new_guest() -> Identity:
     """A fresh anonymous student; the identifier is unguessable, so histories stay apart."""
-    return Identity(identifier=GUEST_PREFIX + secrets.token_urlsafe(12), role=STUDENT, display_name="Guest")
+    return Identity(identifier=GUEST_PREFIX + secrets.token_urlsafe(12), role=STUDENT, display_name="Guest",
+                    session=new_session())
 
 
 def session_secret(path: Path) -> str:

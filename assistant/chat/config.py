@@ -71,6 +71,11 @@ class ChatConfig:
         return self.data_dir / "staff.toml"
 
     @property
+    def signin_db_path(self) -> Path:
+        """Failed sign-ins, signed-out sessions and new guests (``assistant.chat.signins``)."""
+        return self.data_dir / "signin.db"
+
+    @property
     def secret_path(self) -> Path:
         """The sign-in token secret when ``CHAINLIT_AUTH_SECRET`` is not set (created once, mode 600)."""
         return self.data_dir / "chat-secret"

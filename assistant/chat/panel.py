@@ -3,7 +3,10 @@
 ``widgets(profile)`` describes the panel in plain data (``app.py`` turns each into a Chainlit
 input widget); ``read(values, profile)`` turns what the panel sends back into ``Filters`` and a
 number of sources. Values arrive from the browser, so anything unexpected falls back to the
-profile's default rather than failing the question.
+profile's default rather than failing the question, and ``Choice.problems`` says so in one line.
+
+A profile searches only its own document types (``allowed_types``): the browser can send any
+list, and the Career guide, open to guests, must not reach the Policy desk's documents (issue 13).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ class Choice:
     home_area: str = ""
     #: Whether this chat keeps what the person says (place, background, goal) for later questions.
     remember: bool = True
+    #: One line per value that could not be used as sent, saying what was used instead.
+    problems: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """A short phrase naming the active limits, or "" when nothing is limited."""
@@ -76,8 +81,8 @@ def widgets(profile: Profile, *, home_area: str = "", remember: bool = True) -> 
             "doc_types",
             "Document types",
             list(profile.defaults.doc_types),
-            items={v: k for k, v in DOC_TYPE_LABELS.items()},
-            description="Leave empty to search every type.",
+            items={DOC_TYPE_LABELS[t]: t for t in allowed_types(profile) if t in DOC_TYPE_LABELS},
+            description="Leave empty to search this profile's usual types.",
         ),
         Widget("date", "since", "Only updates since", None, description="Only documents dated on or after this day."),
         Widget(
@@ -111,27 +116,47 @@ def initial_values(profile: Profile, *, home_area: str = "", remember: bool = Tr
     return {w.id: w.initial for w in widgets(profile, home_area=home_area, remember=remember)}
 
 
+def allowed_types(profile: Profile) -> tuple[str, ...]:
+    """The document types ``profile`` may search: a staff-only profile every type, any other
+    (open to guests) only its own defaults."""
+    return DOC_TYPES if profile.staff_only else profile.defaults.doc_types
+
+
 def read(values: Mapping | None, profile: Profile, *, home_area: str = "", remember: bool = True) -> Choice:
     """The search a panel's ``values`` ask for; missing or malformed values take the defaults
     (``home_area`` and ``remember`` are the deployment's)."""
-    values = values or {}
+    values = values if isinstance(values, Mapping) else {}
+    problems: list[str] = []
     jurisdiction = values.get("jurisdiction")
     jurisdictions = (jurisdiction,) if jurisdiction in ("US", "MA") else ()
-    raw_types = values.get("doc_types", profile.defaults.doc_types)
-    if isinstance(raw_types, str):
-        raw_types = [t for t in raw_types.split(",") if t]
-    doc_types = tuple(t for t in (raw_types or ()) if t in DOC_TYPES)
     return Choice(
         filters=Filters(
-            doc_types=doc_types,
+            doc_types=_doc_types(values.get("doc_types"), profile, problems),
             audience=profile.defaults.audience,
             jurisdictions=jurisdictions,
             since=parse_day(values.get("since")),
         ),
-        k=_clamp_k(values.get("k")),
+        k=_clamp_k(values.get("k"), problems),
         home_area=_place_text(values.get("home_area", home_area)),
         remember=_switch(values.get("remember"), default=remember),
+        problems=tuple(problems),
     )
+
+
+def _doc_types(value, profile: Profile, problems: list[str]) -> tuple[str, ...]:
+    """The types asked for that ``profile`` allows; none asked (or none usable) means its defaults."""
+    if value is None:
+        return profile.defaults.doc_types
+    if isinstance(value, str):
+        value = [t for t in value.split(",") if t]
+    if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+        problems.append(f"Document types: {value!r:.40} is not a list of types, so I used the {profile.name}'s usual ones.")
+        return profile.defaults.doc_types
+    allowed = allowed_types(profile)
+    refused = [t for t in value if t not in allowed]
+    if refused:
+        problems.append(f"Document types: {', '.join(refused)[:80]} cannot be searched in the {profile.name}.")
+    return tuple(t for t in value if t in allowed) or profile.defaults.doc_types
 
 
 #: Longer than any place name BLS publishes; longer input is not a place.
@@ -165,9 +190,14 @@ def parse_day(value) -> date | None:
     return None
 
 
-def _clamp_k(value) -> int:
+def _clamp_k(value, problems: list[str]) -> int:
+    """The number of sources, kept within the slider's range; anything but a finite number is the default."""
+    if value is None:
+        return SOURCES_DEFAULT
     try:
         k = int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # "many", [3], "inf" (int(inf) overflows), "nan"
+        problems.append(f"Number of sources: {value!r:.40} is not a number from {SOURCES_MIN} to {SOURCES_MAX}, "
+                        f"so I used {SOURCES_DEFAULT}.")
         return SOURCES_DEFAULT
     return max(SOURCES_MIN, min(SOURCES_MAX, k))

@@ -1,6 +1,6 @@
 """HTTP routes beside Chainlit's: a past chat's files (to their owner only), staff sign-in,
-Chainlit's auth config with guest sign-in turned off when staff asked to sign in, and the
-readiness check ``/healthz`` for load balancers and supervisors.
+Chainlit's auth config with guest sign-in turned off when staff asked to sign in, the readiness
+check ``/healthz``, and Chainlit's sign-in routes wrapped (``sessions.py``).
 
 Chainlit ends its routes with a catch-all page route, so ``install`` puts these first. They read
 the app's ``Runtime`` through the getter ``install`` is given, so tests can put their own in place.
@@ -16,8 +16,10 @@ from chainlit.auth import get_configuration, get_current_user
 from chainlit.auth.cookie import clear_auth_cookie
 from chainlit.server import app as web
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
+
+from assistant.chat import sessions
 
 STAFF_COOKIE = "assistant_staff_signin"
 _runtime: Callable | None = None
@@ -27,13 +29,16 @@ def install(runtime: Callable) -> None:
     """Serve these routes from the Chainlit server, reading ``runtime()`` on each request."""
     global _runtime
     _runtime = runtime
+    sessions.install(runtime)
     if any(getattr(r, "endpoint", None) is chat_file for r in web.router.routes):
         return  # installed already (the app module imported twice)
     for route in (
         APIRoute("/chat-files/{key:path}", chat_file, methods=["GET"]),
-        APIRoute("/staff", staff_signin, methods=["GET"]),
+        APIRoute("/staff", staff_page, methods=["GET"]),
+        APIRoute("/staff", staff_signin, methods=["POST"]),
         APIRoute("/auth/config", auth_config, methods=["GET"]),
         APIRoute("/healthz", healthz, methods=["GET"]),
+        *sessions.routes(),
     ):
         web.router.routes.insert(0, route)
 
@@ -70,12 +75,38 @@ async def chat_file(key: str, user=Depends(get_current_user)):
     )
 
 
+STAFF_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Staff sign-in</title>
+<style>body{font:1rem/1.5 system-ui,sans-serif;margin:0;padding:2rem 1rem;color:#1a1a1a;background:#fff}
+main{max-width:32rem;margin:auto}button{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:.4rem;
+background:#0b5cad;color:#fff;cursor:pointer}button:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}
+a{color:#0b5cad}@media (prefers-color-scheme:dark){body{background:#121212;color:#eee}a{color:#9cc9ff}
+button:focus-visible{outline-color:#eee}}</style></head>
+<body><main><h1>Staff sign-in</h1>
+<p>Continuing ends the guest chat on this browser and opens the password form for staff accounts.</p>
+<form method="post" action="/staff"><button id="staff-continue" type="submit">Continue to staff sign-in</button></form>
+<p><a href="/">Back to the chat</a></p></main></body></html>
+"""
+
+
+async def staff_page():
+    """The Staff sign-in link's page: a button, and nothing changed until it is pressed, so a
+    link from another site can sign nobody out (issue 13: ``GET /staff`` used to)."""
+    headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                          "frame-ancestors 'none'", "Cache-Control": "no-store"}
+    return HTMLResponse(STAFF_PAGE, headers=headers)
+
+
 async def staff_signin(request: Request):
-    """Leave the guest session and open the password form (the login page skips guest sign-in)."""
+    """Leave the guest session and open the password form (the login page skips guest sign-in).
+    Only a form of this site may ask (``sessions.same_site``)."""
+    if not sessions.same_site(request):
+        raise HTTPException(status_code=403, detail="Staff sign-in must be started from this site's own page.")
     response = RedirectResponse(url="/login", status_code=303)
     clear_auth_cookie(request, response)
     response.set_cookie(STAFF_COOKIE, "1", max_age=900, httponly=True, samesite="lax")
-    return response
+    return sessions.secure_cookies(request, response)
 
 
 async def auth_config(request: Request):

@@ -68,7 +68,8 @@ class Runtime:
         settings = Settings.from_env(env)
         chat = ChatConfig.from_env(env, data_dir=settings.data_dir)
         directory = Directory.from_config(
-            users_file=chat.staff_users_file, inline=chat.staff_passwords, store_file=chat.staff_store_path
+            users_file=chat.staff_users_file, inline=chat.staff_passwords, store_file=chat.staff_store_path,
+            ledger_file=chat.signin_db_path,
         )
         open_desk(directory, announce=announce)
         return cls(
@@ -101,9 +102,14 @@ class Runtime:
         thread.start()
         return thread
 
-    def sign_in(self, username: str, password: str):
+    @property
+    def ledger(self):
+        """Failed sign-ins, ended sessions and new guests (``assistant.chat.signins``)."""
+        return self.directory.ledger
+
+    def sign_in(self, username: str, password: str, *, address: str = ""):
         """Check a password (``Directory.authenticate``); log the outcome with the name, never the password."""
-        identity = self.directory.authenticate(username, password)
+        identity = self.directory.authenticate(username, password, address=address)
         log.info("sign-in %s for %r", "accepted" if identity else "refused", username)
         return identity
 

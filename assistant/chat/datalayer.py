@@ -1,0 +1,42 @@
+"""Chainlit's SQLite data layer, with a guest's user row written only when its first chat is.
+
+Chainlit writes a user row at every sign-in and at every request of a user it has no row for, so
+each anonymous visit of the Career guide used to leave one (issue 13: 50 anonymous calls, 50
+rows). Here a guest is a user in memory until a thread is stored for it; its row then gets the
+guest's identifier as its id, so the same guest finds the same row after a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.user import PersistedUser, User
+
+from assistant.chat.auth import GUEST_PREFIX
+
+
+class ChatDataLayer(SQLAlchemyDataLayer):
+    async def create_user(self, user: User) -> PersistedUser | None:
+        if not user.identifier.startswith(GUEST_PREFIX):
+            return await super().create_user(user)
+        stored = await self.get_user(user.identifier)
+        if stored is not None:
+            return stored
+        return PersistedUser(id=user.identifier, identifier=user.identifier, metadata=dict(user.metadata),
+                             createdAt=datetime.now(UTC).isoformat(), display_name=user.display_name)
+
+    async def update_thread(self, thread_id: str, name=None, user_id=None, metadata=None, tags=None):
+        if user_id and user_id.startswith(GUEST_PREFIX):
+            await self._store_guest(user_id)
+        return await super().update_thread(thread_id, name=name, user_id=user_id, metadata=metadata, tags=tags)
+
+    async def _store_guest(self, identifier: str) -> None:
+        """Write the guest's row, once (its first chat, the moment it has something to own)."""
+        await self.execute_sql(
+            query='INSERT OR IGNORE INTO users ("id", "identifier", "createdAt", "metadata") '
+                  "VALUES (:id, :identifier, :createdAt, :metadata)",
+            parameters={"id": identifier, "identifier": identifier, "createdAt": datetime.now(UTC).isoformat(),
+                        "metadata": json.dumps({"role": "student", "provider": "guest"})},
+        )
