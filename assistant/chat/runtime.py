@@ -67,6 +67,7 @@ class Runtime:
 
         settings = Settings.from_env(env)
         chat = ChatConfig.from_env(env, data_dir=settings.data_dir)
+        service = Service(settings)  # first: it makes the data directory owner-only
         directory = Directory.from_config(
             users_file=chat.staff_users_file, inline=chat.staff_passwords, store_file=chat.staff_store_path,
             ledger_file=chat.signin_db_path,
@@ -75,7 +76,7 @@ class Runtime:
         return cls(
             settings=settings,
             chat=chat,
-            service=Service(settings),
+            service=service,
             directory=directory,
             files=LocalFileStore(chat.files_dir),
         )
