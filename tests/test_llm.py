@@ -14,7 +14,6 @@ from assistant import prompts
 from assistant.answer import ExtractiveAnswerer, Passage
 from assistant.citations import CitationFilter
 from assistant.config import Settings
-from assistant.conversation import contextualize
 from assistant.llm import LLMAnswerer, build_answerer, check_provider
 from assistant.types import Hit
 
@@ -274,7 +273,8 @@ def test_rewrite_prompt_carries_the_users_earlier_messages():
 def test_failed_rewrite_falls_back_to_the_keyword_context():
     llm = answerer("")
     history = ["how do I become a BMET?"]
-    assert llm.rewrite("and in Massachusetts?", history) == contextualize("and in Massachusetts?", history)
+    # The keyword fallback carries the earlier message's content words ("how do I" and "a" are stopwords).
+    assert llm.rewrite("and in Massachusetts?", history) == "and in Massachusetts? become bmet"
     assert llm.stats()["rewrite_fallbacks"] == 1
 
 
