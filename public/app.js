@@ -206,6 +206,31 @@
     if (button) window.location.assign(button.getAttribute("data-href"));
   });
 
+  // Tab out of the settings' "Document types" box (a cmdk multi-select) used to land on the
+  // dialog itself, so the keyboard never reached the date, the number of sources or Confirm: the
+  // box removes its suggestion list when it loses focus, and the dialog's focus trap (Radix
+  // FocusScope), seeing a removed node while the browser is between blur and focus, pulls the
+  // focus back to the dialog. Moved by script, the focus lands before the trap looks.
+  var TABBABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), " +
+    "select:not([disabled]), textarea:not([disabled]), [tabindex]";
+
+  function tabbables(scope) {
+    return Array.prototype.filter.call(scope.querySelectorAll(TABBABLE), function (el) {
+      return el.tabIndex >= 0 && !el.closest("[cmdk-list]") && el.getClientRects().length > 0;
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (!input || !input.matches || !input.matches("input[cmdk-input]")) return;
+    var order = tabbables(input.closest("[role=dialog]") || document.body);
+    var next = order[order.indexOf(input) + (event.shiftKey ? -1 : 1)];
+    if (!next) return; // the first or last control: the dialog's own trap wraps around
+    event.preventDefault();
+    next.focus();
+  }, true);
+
   // Screen readers hear an answer once, when it is complete: the streamed tokens are not
   // announced (Chainlit's messages are not a live region); when the run ends the new answers'
   // text is put in a polite live region, which exists from the start so that it is heard.

@@ -24,6 +24,7 @@ from test_browser import (  # noqa: E402
     ask,
     browser,  # noqa: F401  (the shared Chromium fixture)
     choose_profile,
+    last_answer,
     open_source,
     sign_in_as_staff,
     site,  # noqa: F401  (the shared app fixture)
@@ -263,7 +264,12 @@ def tab_to(page, predicate: str, *, limit: int = 60, key: str = "Tab") -> None:
     raise AssertionError(f"the keyboard never reached: {predicate}")
 
 
-def test_keyboard_alone_asks_opens_a_source_settings_runs_a_command_and_signs_in(browser, site):  # noqa: F811
+def listed_sources(page) -> list[str]:
+    """The markers of the last answer's Sources list, e.g. ["[1]", "[2]"]."""
+    return page.locator(ANSWER).last.locator("li a.element-link").all_inner_texts()
+
+
+def test_keyboard_alone_asks_opens_a_source_changes_settings_runs_a_command_and_signs_in(browser, site):  # noqa: F811
     page = new_page(browser, site)
     tab_to(page, "el.id === 'chat-input'")
     page.keyboard.type("How do I become a BMET?")
@@ -279,13 +285,31 @@ def test_keyboard_alone_asks_opens_a_source_settings_runs_a_command_and_signs_in
         tab_to(page, "el.closest('#side-view-title') !== null && el.tagName === 'BUTTON'", key="Shift+Tab")
         page.keyboard.press("Enter")
     page.wait_for_selector("#side-view-content", state="detached")
-    # settings: opened with Enter, left with Escape, focus back on the page
+    assert len(listed_sources(page)) >= 2  # the default number of sources is 5
+    # settings: opened with Enter; Tab goes past the document types box (which once sent the focus
+    # back to the dialog) to the number of sources; arrows change it; Confirm with Enter
     tab_to(page, "el.id === 'chat-settings-open-modal'")
     page.keyboard.press("Enter")
     page.wait_for_selector("[role=dialog]")
     assert page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)")
-    page.keyboard.press("Escape")
+    tab_to(page, "el.getAttribute('role') === 'slider'")
+    slider = page.locator("[role=dialog] [role=slider]")
+    assert (slider.get_attribute("aria-label"), slider.get_attribute("aria-valuenow")) == ("Number of sources", "5")
+    page.keyboard.press("ArrowRight")
+    assert slider.get_attribute("aria-valuenow") == "6"
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    assert slider.get_attribute("aria-valuenow") == "1"
+    tab_to(page, "el.id === 'confirm'")
+    page.keyboard.press("Enter")
     page.wait_for_selector("[role=dialog]", state="detached")
+    # the next answer, asked from the keyboard, draws on one source
+    before = page.locator(ANSWER).count()
+    tab_to(page, "el.id === 'chat-input'")
+    page.keyboard.type("How do I become a BMET?")
+    page.keyboard.press("Enter")
+    last_answer(page, before)
+    assert listed_sources(page) == ["[1]"]
     # a command: its button reached with Tab and chosen with Enter, then sent from the input
     before = page.locator(ANSWER).count()
     tab_to(page, "el.tagName === 'BUTTON' && el.closest('#message-composer') !== null "
