@@ -122,7 +122,8 @@ class Service:
             report = ingest(paths, index=self.index, catalog=self.catalog, prune=prune, on_load=on_load,
                             on_index=on_index)
             try:  # the shipped labor-market extract (corpus/data/) fills the data tables
-                report.data = [release.to_json() for release in load_extracts(self.db, paths)]
+                report.data = [release.to_json() for release in
+                               load_extracts(self.db, paths, malegislature_url=self.settings.malegislature_url)]
             except DataImportError as exc:
                 report.failed.append(LoadError(exc.path, exc.cause))
             return report

@@ -3,6 +3,7 @@ it, when its hearing is. Cited to the bill's page on malegislature.gov, never to
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -13,7 +14,21 @@ from assistant.types import Fact
 _ASKS_SPONSOR = re.compile(r"\b(co-?sponsor\w*|sponsor\w*|who (?:filed|introduced|wrote))\b", re.IGNORECASE)
 _ASKS_COMMITTEE = re.compile(r"\bcommittee", re.IGNORECASE)
 _ASKS_HEARING = re.compile(r"\bhearings?\b", re.IGNORECASE)
+_HEARING_LINE = re.compile(r"^hearing\b", re.IGNORECASE)
 _COURT_IN_TEXT = re.compile(r"\b(\d{3})(?:st|nd|rd|th)\s+(?:general\s+)?court\b", re.IGNORECASE)
+# "house bill 1972", "Senate Bill No. 166", "house docket 2011": how staff say a number aloud.
+_SPELLED = re.compile(
+    r"\b(?P<branch>house|senate)\s+(?P<kind>bill|docket)\s+(?:no\.?\s*|number\s+)?(?P<number>\d{1,5})\b", re.IGNORECASE
+)
+_ASKS_FOR_A_BILL = re.compile(r"\b(?:bills?|legislation)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+# Words every title has ("An Act relative to ..."): they tell no bill from another.
+_TITLE_FILLER = frozenset(
+    "a an act acts and as at by for from in into of on or relative resolve the to with establishing "
+    "providing regarding concerning ensure".split()
+)
+#: Share of a title's distinctive words a question must use to name the bill by its title.
+TITLE_MATCH = 0.75
 TIMELINE_MAX = 8
 
 
@@ -21,7 +36,7 @@ def ma_facts(conn: sqlite3.Connection, question: str) -> list[Fact]:
     """Facts for every tracked Massachusetts bill the question names (others: nothing)."""
     named = _COURT_IN_TEXT.search(question or "")
     out: list[Fact] = []
-    for prefix, number in ma_mentions(question):
+    for prefix, number in named_bills(conn, question):
         bill = _latest(conn, prefix, number, court=int(named.group(1)) if named else None)
         if bill is None:
             continue
@@ -37,6 +52,41 @@ def ma_facts(conn: sqlite3.Connection, question: str) -> list[Fact]:
         facts |= {"status": status_sentences(bill), "timeline": timeline_sentences(bill)}
         out += [_fact(bill, part, sentences) for part, sentences in facts.items() if sentences]
     return out
+
+
+def named_bills(conn: sqlite3.Connection, question: str) -> list[tuple[str, int]]:
+    """``(prefix, number)`` of the bills a question names: by number ("H.4521", "H 4521", "house
+    bill 4521"), else by the words of a tracked bill's title ("the behavioral health workforce
+    trust fund bill"), which must then say it asks about a bill."""
+    found = ma_mentions(question)
+    for match in _SPELLED.finditer(question or ""):
+        prefix = match.group("branch")[0].lower() + ("d" if match.group("kind").lower() == "docket" else "")
+        if (prefix, int(match.group("number"))) not in found:
+            found.append((prefix, int(match.group("number"))))
+    if found or not _ASKS_FOR_A_BILL.search(question or ""):
+        return found
+    return _by_title(conn, question)
+
+
+def _by_title(conn: sqlite3.Connection, question: str) -> list[tuple[str, int]]:
+    asked = _stems(question)
+    scored = []
+    for row in conn.execute(
+        "SELECT b.bill_type, b.number, v.record FROM bills b JOIN bill_versions v ON v.bill_id = b.id"
+        " AND v.version = b.version WHERE b.jurisdiction = 'ma'"
+    ):
+        words = _stems(json.loads(row["record"]).get("title", ""))
+        used = len(words & asked)
+        if words and used >= 2 and used / len(words) >= TITLE_MATCH:
+            scored.append((used / len(words), used, row["bill_type"], row["number"]))
+    best = max(((share, used) for share, used, *_ in scored), default=None)
+    # Two bills can share a title (the House's and the Senate's): both are named.
+    return [(prefix, number) for share, used, prefix, number in scored if (share, used) == best]
+
+
+def _stems(text: str) -> frozenset[str]:
+    words = (w for w in _WORD.findall((text or "").lower()) if w not in _TITLE_FILLER)
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
 
 
 def _latest(conn, prefix: str, number: int, *, court: int | None) -> MaBill | None:
@@ -84,6 +134,13 @@ def status_sentences(bill: MaBill) -> tuple[str, ...]:
     sentences = [head.rstrip(".") + "."]
     if bill.committee:
         sentences.append(f"It was referred to the committee on {bill.committee}.")
+    if bill.recommendations:
+        said = "; ".join(f"{r.committee}: {r.action}" for r in bill.recommendations)
+        sentences.append(f"Committee recommendations on {ref.label}: {said}.")
+    if bill.hearings and not (latest and _HEARING_LINE.match(latest.text)):
+        sentences.append(hearing_sentences(bill)[-1])
+    if not latest and not bill.recommendations and not bill.hearings:
+        sentences.append(f"The stored record of {ref.label} lists no actions yet.")
     return tuple(sentences)
 
 
@@ -98,11 +155,11 @@ def sponsor_sentences(bill: MaBill) -> tuple[str, ...]:
     ref = bill.ref
     n = len(bill.cosponsors)
     who = bill.sponsor or "no sponsor on record"
-    sentences = [f"{ref.label} was filed by {who} and has {n} cosponsor{'s' if n != 1 else ''}."]
-    if n:
-        more = f" and {n - 5} more" if n > 5 else ""
-        sentences.append(f"Cosponsors include {', '.join(bill.cosponsors[:5])}{more}.")
-    return tuple(sentences)
+    if not n:  # the court's document list names the sponsor only: "0 cosponsors" would claim more
+        return (f"{ref.label} was filed by {who}; no cosponsors are on record.",)
+    more = f" and {n - 5} more" if n > 5 else ""
+    return (f"{ref.label} was filed by {who} and has {n} cosponsor{'s' if n != 1 else ''}.",
+            f"Cosponsors include {', '.join(bill.cosponsors[:5])}{more}.")  # fmt: skip
 
 
 def committee_sentences(bill: MaBill) -> tuple[str, ...]:
@@ -112,6 +169,11 @@ def committee_sentences(bill: MaBill) -> tuple[str, ...]:
         sentences.append(f"{ref.label} was last referred to the committee on {bill.committee}.")
     for rec in bill.recommendations:
         sentences.append(f"Committee {rec.committee} recommended on {ref.label}: {rec.action}.")
+    heard = sorted((h for h in bill.hearings if h.committee), key=lambda h: (h.date, h.time or ""))
+    if heard and not bill.committee:  # the committee holding a hearing on it has it before it
+        last = heard[-1]
+        set_for = when(last.date, last.time)
+        sentences.append(f"{ref.label} is before the {last.committee}, which set a hearing on it for {set_for}.")
     return tuple(sentences) or (f"{ref.label} has no committee referral on record.",)
 
 

@@ -94,8 +94,12 @@ def find_extracts(paths: Iterable[str | Path]) -> list[Path]:
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def load_extract(conn: sqlite3.Connection, folder: str | Path) -> list[Release]:
-    """Import the parts of the extract in ``folder`` that the replace rule allows; return them."""
+def load_extract(conn: sqlite3.Connection, folder: str | Path, *,
+                 malegislature_url: str | None = None) -> list[Release]:
+    """Import the parts of the extract in ``folder`` that the replace rule allows; return them.
+
+    ``malegislature_url`` is the API base seeded Massachusetts bills are tracked at.
+    """
     folder = Path(folder)
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -109,6 +113,14 @@ def load_extract(conn: sqlite3.Connection, folder: str | Path) -> list[Release]:
              for row in conn.execute("SELECT source, version, checksum FROM data_extract_loads")}
     loaded: list[Release] = []
     for source, part in parts.items():
+        if source == "ma_bills":  # corpus/malegislature/: tracked bills (assistant.bills), not a data release
+            if loads.get(source, ("",))[0] != version:  # once per seed version: a bill untracked since stays so
+                from assistant.bills.ma_seed import DEFAULT_BASE, load_seed
+
+                fresh = load_seed(conn, folder / part["path"], release=part["release"], captured=part["captured"],
+                                  base=malegislature_url or DEFAULT_BASE)
+                loaded.append(_record_load(conn, source, version, fresh))
+            continue
         release = current.get(source)
         if release is not None:
             previous = loads.get(source)
@@ -122,18 +134,24 @@ def load_extract(conn: sqlite3.Connection, folder: str | Path) -> list[Release]:
         else:
             fresh = importers.import_source(conn, source, folder / part["path"],
                                             release=part["release"] if source == "oews" else None)
-        conn.execute(
-            "INSERT INTO data_extract_loads (source, version, checksum) VALUES (?, ?, ?) "
-            "ON CONFLICT(source) DO UPDATE SET version = excluded.version, checksum = excluded.checksum",
-            (source, version, fresh.checksum),
-        )
-        loaded.append(fresh)
+        loaded.append(_record_load(conn, source, version, fresh))
     return loaded
 
 
-def load_extracts(conn: sqlite3.Connection, paths: Iterable[str | Path]) -> list[Release]:
+def _record_load(conn: sqlite3.Connection, source: str, version: str, fresh: Release) -> Release:
+    conn.execute(
+        "INSERT INTO data_extract_loads (source, version, checksum) VALUES (?, ?, ?) "
+        "ON CONFLICT(source) DO UPDATE SET version = excluded.version, checksum = excluded.checksum",
+        (source, version, fresh.checksum),
+    )
+    return fresh
+
+
+def load_extracts(conn: sqlite3.Connection, paths: Iterable[str | Path], *,
+                  malegislature_url: str | None = None) -> list[Release]:
     """``load_extract`` for every extract found under ``paths`` (what ``assistant ingest`` calls)."""
-    return [release for folder in find_extracts(paths) for release in load_extract(conn, folder)]
+    return [release for folder in find_extracts(paths)
+            for release in load_extract(conn, folder, malegislature_url=malegislature_url)]
 
 
 # -- building --------------------------------------------------------------------------------------
