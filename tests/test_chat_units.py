@@ -26,19 +26,19 @@ def test_escape_text_shows_markup_literally():
     assert "\\!\\[i\\]" in out
 
 
-def test_sanitize_stream_is_safe_for_pieces_cut_anywhere():
-    text = "a \\<b> ![img](http://x) <script>x</script> [1] *kept*"
-    whole = markup.sanitize_stream(text)
-    pieces = "".join(markup.sanitize_stream(text[i : i + 3]) for i in range(0, len(text), 3))
-    assert pieces == whole
-    assert "<" not in whole.replace("\\<", "") and "![" not in whole.replace("\\![", "")
-    assert "[1]" in whole and "\\*kept\\*" in whole  # citations survive; asterisks are literal
+def test_escape_quoted_keeps_citation_markers_and_shows_the_rest_literally():
+    text = "a \\<b> ![img](http://x.gov/p.png) <script>x</script> [1] and [1, 3] *kept* O*NET"
+    assert markup.escape_quoted(text) == (
+        "a \\\\\\<b\\> \\!\\[img\\]\\(` http://x.gov/p.png `\\) \\<script\\>x\\</script\\> "
+        "[1] and [1, 3] \\*kept\\* O\\*NET"
+    )
 
 
-def test_sanitize_stream_keeps_onet_and_urls_readable():
-    text = "O*NET lists it; O*NET also says so (https://bmet.fandom.com/wiki/BMET_JOB_DESCRIPTIONS). [2]"
-    out = markup.sanitize_stream(text)
-    assert out.count("O\\*NET") == 2 and "https://bmet.fandom.com/wiki/BMET_JOB_DESCRIPTIONS" in out
+def test_escape_quoted_keeps_urls_whole_for_copying_but_not_as_links():
+    text = "O*NET says so (https://bmet.fandom.com/wiki/BMET_JOB_DESCRIPTIONS). [2]"
+    assert markup.escape_quoted(text) == (
+        "O\\*NET says so \\(` https://bmet.fandom.com/wiki/BMET_JOB_DESCRIPTIONS `\\). [2]"
+    )
 
 
 def test_safe_url_keeps_only_http():

@@ -257,12 +257,14 @@ async def answer(message: cl.Message) -> None:
         reply = cl.Message(content="")
         await reply.stream_token(render.answer_prefix(checked.notice))
         final: Answer | None = None
+        quoted = markup.QuotedStream()
         try:
             async for item in stream_answer(rt.service, request):
                 if isinstance(item, Answer):
                     final = item
                 else:
-                    await reply.stream_token(markup.sanitize_stream(item))
+                    await reply.stream_token(quoted.feed(item))
+            await reply.stream_token(quoted.close())
         except AnswerFailed as exc:
             reply.content = render.problem(str(exc))
             await reply.send()

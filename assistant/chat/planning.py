@@ -86,7 +86,7 @@ def checklist(plan, *, download: str = "") -> str:
     name of its downloadable file (which Chainlit links to the file)."""
     lines = [f"**Your plan: {markup.escape_text(plan.goal)} in {markup.escape_text(plan.place)}**", "",
              f"For a {markup.escape_text(plan.background.replace('-', ' '))}. Tick each step off as you go.", ""]
-    lines += [f"- [ ] **Step {s.n}.** {markup.sanitize_stream(s.text)}" for s in plan.steps]
+    lines += [f"- [ ] **Step {s.n}.** {markup.escape_quoted(s.text)}" for s in plan.steps]
     if plan.citations:
         lines += ["", render.sources_block(plan.citations)]
     if download:

@@ -68,7 +68,7 @@ def source_card(citation: Citation) -> SourceCard:
         "",
     ]
     if citation.snippet:
-        lines += ["> " + markup.sanitize_stream(" ".join(citation.snippet.split())), ""]
+        lines += ["> " + markup.escape_text(citation.snippet), ""]
     target = markup.safe_url(citation.url) or markup.safe_url(citation.source)
     if target:
         lines.append(f"[Open the original]({target})")
@@ -112,7 +112,7 @@ def render_answer(
 ) -> Rendered:
     """The final message for ``answer``; ``notice`` is the guard's note (e.g. a shortened question),
     ``assumed`` the conversation's one-line summary, ``notes`` the chat's own remarks (settings)."""
-    parts = [answer_prefix(notice) + markup.sanitize_stream(answer.text.strip())]
+    parts = [answer_prefix(notice) + markup.escape_quoted(answer.text.strip())]
     parts += [f"*{markup.escape_text(n)}*" for n in (*answer.notices, *notes)]
     if assumed:
         parts.append(assumed_line(assumed))
