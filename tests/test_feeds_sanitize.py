@@ -31,3 +31,10 @@ def test_to_text_handles_plain_text_and_broken_markup():
     assert to_text("  plain   text\n\n second line ") == "plain text\nsecond line"
     assert to_text("<p>unclosed <b>bold") == "unclosed bold"
     assert to_text("") == "" and clean_html("") == ""
+
+
+def test_to_text_drops_terminal_control_characters():
+    # ESC ] 8 is a terminal hyperlink (OSC 8): feed text printed by the CLI must not make one.
+    osc8 = "Rule \x1b]8;;https://evil.example/login\x07re-verify\x1b]8;;\x07 text\x00\x7f"
+    assert to_text(osc8) == "Rule ]8;;https://evil.example/loginre-verify]8;; text"
+    assert to_text("<p>a\x1b[31mred</p>") == "a[31mred"

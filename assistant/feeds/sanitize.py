@@ -76,6 +76,12 @@ def to_text(fragment: str) -> str:
     return _tidy(html.unescape(text))
 
 
+#: C0 controls but tab, newline and carriage return, and DEL: ESC starts terminal sequences (colours, OSC 8
+#: hyperlinks) when the CLI prints an item, and no prose needs them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _tidy(text: str) -> str:
+    text = _CONTROL.sub("", text)
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
