@@ -117,6 +117,7 @@ def listed_title(answer: str, n: int) -> str:
 
 def sign_in_as_staff(page, site) -> None:
     page.goto(site.url + "/staff")
+    page.click("#staff-continue")  # GET /staff only shows the button; its POST signs the guest out
     page.wait_for_selector("input[type=password]")
     page.fill("#email", STAFF_USER)
     page.fill("input[type=password]", STAFF_PASSWORD)
