@@ -197,8 +197,18 @@ async def test_failures_become_an_apology_without_internals(rt, service):
     assert "nothing is indexed yet" in second
 
 
-async def test_the_model_is_shared_by_every_chat(rt, service):
+async def test_the_model_is_shared_by_every_chat(rt, service, monkeypatch):
+    builds = []
+
+    def build(env, **_):
+        builds.append(env)
+        return rt
+
+    # Start as a fresh process does: no runtime yet, built from the environment on first use.
+    monkeypatch.setattr(app, "_runtime", None)
+    monkeypatch.setattr(app.Runtime, "from_env", build)
     for _ in range(3):
         open_chat(user=GUEST)
         await ask("How do I become a BMET?")
-    assert app.runtime() is rt and rt.service is service and len(service.calls) == 3
+    assert len(builds) == 1
+    assert len(service.calls) == 3
