@@ -178,13 +178,14 @@ _MONEY_WORDS = re.compile(
 
 
 def question_kind(question: str) -> str | None:
-    """What ``question`` asks for: address, list, amount, date, person, place, definition, steps."""
+    """What ``question`` asks for: address, list, amount, date, person, place, definition, steps.
+    A bare bill number ("h.r. 6445", "hawaii sb 760") asks what that bill is."""
     for kind, pattern in _KINDS:
         if pattern.search(question):
             if kind == "definition" and _definition_subject(question) is None:
                 continue
             return kind
-    return None
+    return "definition" if _BARE_BILL.match(question) else None
 
 
 _HEAD = re.compile(
@@ -232,7 +233,15 @@ _NOT_SUBJECT = re.compile(
     r"^(the )?(best|difference|pay|salary|cost|fee|steps?|requirements?|latest|status|news)\b", re.I)
 
 
+#: A question that is only a bill number, perhaps after its state: "h.1380", "hawaii sb 760".
+_BARE_BILL = re.compile(
+    r"^\s*(?:[a-z]+\s+){0,2}?(?P<x>(?:h\.?\s?r\.?|s\.?|h\.?|[hs]\.?\s?[bd]\.?)\s?\d+)\s*\??\s*$", re.I)
+
+
 def _definition_subject(question: str) -> str | None:
+    bare = _BARE_BILL.match(question)
+    if bare:
+        return bare.group("x")
     question = re.split(r"\s+and\s+(?:who|what|how|where|when|why|is|are|can|does|do)\b|,", question)[0]
     match = _DEF_MEAN.match(question) or _DEF_QUESTION.match(question)
     if not match:
@@ -335,10 +344,16 @@ def defines(sentence: str, subject: str) -> bool:
             return True
         if re.search(r"\b(?:was|were|is|are) (?:\w+ ){0,14}?as an? ", " ".join(after[:20])):
             return True  # "H.R. 6655 was introduced in December 2023 ... as a bipartisan WIOA reauthorization"
-        rest = sentence[sentence.lower().find(subject.lower()[:4]):] if subject.lower()[:4] in sentence.lower() else ""
+        written = _loose(x).search(sentence)  # "S.B. 760" where the question wrote "sb 760"
+        rest = sentence[written.start():] if written else ""
         if re.match(r"[^,(]{0,40}?(?:,\s*(?:a|an|the|or)\b|\s\(|,\s*[\"“])", rest, re.I):
             return True
     return False
+
+
+def _loose(flat: str) -> re.Pattern:
+    """``flat`` as written in a sentence, with any dots and spaces between its letters."""
+    return re.compile(r"[.\s]*".join(re.escape(ch) for ch in flat.replace(" ", "")), re.I)
 
 
 # -- what a sentence states ----------------------------------------------------------------------
@@ -373,16 +388,17 @@ _META = re.compile(
 #: A caveat about what the sources do not say ("... is not confirmed here") answers nothing itself.
 _CAVEAT = re.compile(
     r"\bnot (?:confirmed|covered|given|stated|found|known|verified)(?: here| in (?:the|our) sources?| in the sources"
-    r" used here)\b|\bshould be (?:checked|confirmed|verified)\b", re.I)
+    r" used here)\b|\bshould be (?:checked|confirmed|verified)\b|:\s*not (?:confirmed|known)\.?$", re.I)
 _PAY = re.compile(r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|makes)\b", re.I)
 _NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hourly|bottom|most|least)\b", re.I)
 
 
 def lead_rank(sentence: str, *, question: str = "") -> int:
-    """How well ``sentence`` opens an answer, 0 best: a pointer to other pages ("See ...") or the
-    tail of a parenthesis opens badly; for "what does X pay", the median
+    """How well ``sentence`` opens an answer, 0 best: a pointer to other pages ("See ..."), a caveat
+    about what the sources do not confirm, or the tail of a parenthesis opens badly; for "what does X pay", the median
     opens better than the range."""
-    if _META.search(sentence) or (")" in sentence and not 0 <= sentence.find("(") < sentence.find(")")):
+    if _META.search(sentence) or _CAVEAT.search(sentence) or (
+            ")" in sentence and not 0 <= sentence.find("(") < sentence.find(")")):
         return 2
     if _PAY.search(question) and not _NOT_TYPICAL.search(question) and not re.search(r"\b(median|average)\b", sentence):
         return 1

@@ -77,6 +77,9 @@ class DataDesk:
             # "how does the Perkins law define career and technical education" asks about a law,
             # not about career and technical education teachers' figures.
             return DataAnswer(Resolution(), (), state=home.state if home else None)
+        if _PAST.search(question) and not _NOW.search(question):
+            # "what did repairers earn back in 2010": the releases here are newer than the year asked
+            return DataAnswer(Resolution(), (), state=home.state if home else None)
         res = resolver.resolve(question, home=home)
         if not res.occupations and occupation_hint:
             hinted, _ = resolver.find_occupations(occupation_hint)
@@ -120,6 +123,11 @@ def fact_passage(fact: Fact) -> Passage:
 
 _LEGAL = re.compile(r"\b(law|statute|section|sec\.|u\.?s\.?c|act|define[sd]?|definition|bill|committee|"
                     r"congress)\b", re.I)
+
+
+#: A year before the oldest release loaded (OEWS May 2025, projections from 2024) asks about the past.
+_PAST = re.compile(r"\b(?:19\d\d|20[01]\d|202[0-3])\b")
+_NOW = re.compile(r"\b(now|today|currently|current|these days|nowadays|202[4-9]|20[3-9]\d)\b", re.I)
 
 
 def _state_of(text: str) -> str | None:

@@ -172,7 +172,7 @@ class FactBuilder:
             return None
         who = self._who(occupation)
         release = self._releases.get("projections", "")
-        parts = [f"BLS lists {_article(p.entry_education.lower())} as the typical education needed to enter "
+        parts = [f"BLS lists {_education_phrase(p.entry_education)} as the typical education needed to enter "
                  f"work as {who}"]
         if p.training and p.training.lower() != "none":
             parts.append(f"with {p.training.lower()} once hired")
@@ -327,6 +327,15 @@ def _series(items: list[str], *, sep: str = ", ") -> str:
     if len(items) <= 1:
         return "".join(items)
     return sep.join(items[:-1]) + f"{sep.rstrip()} and " .replace(", and", " and") + items[-1]
+
+
+def _education_phrase(level: str) -> str:
+    """BLS's education level as a student reads it: "postsecondary nondegree award" is BLS's name
+    for certificate and diploma programs, which is what the student needs to hear."""
+    phrase = _article(level.lower())
+    if "nondegree" in phrase:
+        phrase += ", such as a certificate,"
+    return phrase
 
 
 def _article(phrase: str) -> str:

@@ -112,7 +112,7 @@ ASKS = {
     "spread": r"\b(top|highest|lowest|bottom|best[- ]paid|10 ?%|10th|90th|percentiles?|starting|entry[- ]level|"
               r"most|least)\b",
     "range": r"\b(range|spread|between|band|middle (half|50)|25th|75th|interquartile)\b",
-    "openings": r"\b(openings?|hiring|vacanc(y|ies)|jobs? available)\b",
+    "openings": r"\b(openings?|hiring|vacanc(y|ies)|jobs? available|open(ing)? up)\b",
     "education": r"\b(degree|education|diploma|schooling|qualifications?|what do i need to|requirements?|"
                  r"how much (school|training|college)|school before|years of (school|college)|"
                  r"how long .* (school|train)|do i need college|entry level)\b",
@@ -162,6 +162,8 @@ def detect_asks(question: str) -> frozenset[str]:
         asks.add("growth")
     if "programs" in asks:
         asks.discard("titles")  # "what would the program be called"
+    if re.search(r"\bwho (employs|hires)\b|\bemployers?\b|\bindustr(y|ies)\b|\bcompanies\b", question, re.I):
+        asks.discard("employment")  # "who employs the most repairers": by employer, which the data does not split
     future = re.search(r"\b(will|20[3-9]\d)\b", question, re.I)
     if asks & {"openings", "growth"} and (future or not re.search(r"\b(employ|work(s|ing)? (as|in)|people)",
                                                                     question, re.I)):
