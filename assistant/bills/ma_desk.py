@@ -49,7 +49,7 @@ def ma_facts(conn: sqlite3.Connection, question: str) -> list[Fact]:
             facts["committee"] = committee_sentences(bill)
         if _ASKS_HEARING.search(question):
             facts["hearing"] = hearing_sentences(bill)
-        facts |= {"status": status_sentences(bill), "timeline": timeline_sentences(bill)}
+        facts |= {"status": status_sentences(bill, told=frozenset(facts)), "timeline": timeline_sentences(bill)}
         out += [_fact(bill, part, sentences) for part, sentences in facts.items() if sentences]
     return out
 
@@ -123,7 +123,8 @@ def _fact(bill: MaBill, part: str, sentences: tuple[str, ...]) -> Fact:
     )
 
 
-def status_sentences(bill: MaBill) -> tuple[str, ...]:
+def status_sentences(bill: MaBill, *, told: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Where the bill stands; what the ``told`` facts (committee, hearing) already say is left out."""
     ref = bill.ref
     head = f"{ref.label} ({ref.court_label}, Massachusetts), {bill.title.rstrip('. ')}, was filed"
     if bill.sponsor:
@@ -131,16 +132,16 @@ def status_sentences(bill: MaBill) -> tuple[str, ...]:
     latest = bill.latest_action
     if latest:
         head += f"; its latest action, on {when(latest.date, latest.time)} ({latest.branch}), was: {latest.text}"
+    elif not bill.recommendations and not bill.hearings:
+        head += "; no action on it is on record yet"
     sentences = [head.rstrip(".") + "."]
     if bill.committee:
         sentences.append(f"It was referred to the committee on {bill.committee}.")
-    if bill.recommendations:
+    if bill.recommendations and "committee" not in told:
         said = "; ".join(f"{r.committee}: {r.action}" for r in bill.recommendations)
         sentences.append(f"Committee recommendations on {ref.label}: {said}.")
-    if bill.hearings and not (latest and _HEARING_LINE.match(latest.text)):
+    if bill.hearings and "hearing" not in told and not (latest and _HEARING_LINE.match(latest.text)):
         sentences.append(hearing_sentences(bill)[-1])
-    if not latest and not bill.recommendations and not bill.hearings:
-        sentences.append(f"The stored record of {ref.label} lists no actions yet.")
     return tuple(sentences)
 
 
