@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -201,22 +202,38 @@ def test_stream_answer_turns_failures_into_messages():
     assert "secret internals" not in str(info.value) and "went wrong" in str(info.value)
 
 
+class GatedService:
+    """An answer that cannot finish until a coroutine on the event loop has run after it began."""
+
+    def __init__(self) -> None:
+        self.began = threading.Event()
+        self.loop_ran = threading.Event()
+        self.loop_ran_before_the_end: bool | None = None
+
+    def ask_stream(self, question, **_options):
+        self.began.set()
+        # Bounded, so an answer computed on the loop's own thread fails the test instead of hanging it.
+        self.loop_ran_before_the_end = self.loop_ran.wait(timeout=10)
+        yield Answer(question=question, text="Done.", abstained=False, citations=())
+
+
 def test_stream_answer_does_not_block_the_event_loop():
+    service = GatedService()
+
     async def run():
-        ticks = 0
+        async def other_chat():
+            await asyncio.to_thread(service.began.wait, 10)
+            service.loop_ran.set()
 
-        async def ticker():
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
+        task = asyncio.create_task(other_chat())
+        items = await _collect(service, _request())
+        await task
+        return items
 
-        task = asyncio.create_task(ticker())
-        await _collect(FakeService(delay_s=0.15), _request())
-        task.cancel()
-        return ticks
-
-    assert asyncio.run(run()) >= 10  # the loop kept running while the worker slept 0.3 s
+    items = asyncio.run(run())
+    # The answer was computed off the loop: another coroutine ran while it was under way.
+    assert service.loop_ran_before_the_end is True
+    assert [i.text for i in items] == ["Done."]
 
 
 def test_turns_are_per_chat_and_forgotten():
