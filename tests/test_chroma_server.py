@@ -16,6 +16,9 @@ from assistant.cli import main
 
 DATA = Path(__file__).parent / "data"
 
+# Starts a `chroma run` server per test (pyproject.toml: slow covers the Chroma server).
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as s:
