@@ -349,10 +349,17 @@ def corpus_service(starter_service):
     return starter_service
 
 
-def test_recall_at_5_on_the_document_questions_stays_above_085(corpus_service):
-    items = [i for i in evaluate.load_gold(GOLD) if i.group == "documents"]
-    metrics = evaluate.report(evaluate.run(corpus_service, items))["splits"]["all"]
-    assert metrics["recall@5"] >= 0.85, metrics
+#: Held-back recall@5 of the document questions was 0.947 (an expected document in the top five
+#: for 89 of the 94 answerable questions; `assistant eval --split heldback --group documents`).
+#: The gate sits 0.027 below it: two more misses pass (87/94 = 0.926), three fail (0.915).
+#: The held-back half is gated, not the whole set: settings were chosen on the tuning half.
+HELDBACK_RECALL_AT_5 = 0.92
+
+
+def test_recall_at_5_on_the_held_back_document_questions_stays_near_todays(corpus_service):
+    items = [i for i in evaluate.load_gold(GOLD) if i.group == "documents" and i.split == "heldback"]
+    metrics = evaluate.report(evaluate.run(corpus_service, items))["splits"]["heldback"]
+    assert metrics["recall@5"] >= HELDBACK_RECALL_AT_5, metrics
     assert metrics["abstention_accuracy"] >= 0.9, metrics
 
 
