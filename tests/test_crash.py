@@ -1,4 +1,4 @@
-"""SIGKILL an ingest half-way, run it again: Chroma, the catalog and FTS5 agree (real model)."""
+"""SIGKILL an ingest half-way, repair, run it again: Chroma, the catalog and FTS5 agree (real model)."""
 
 import json
 import os
@@ -7,9 +7,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from assistant.config import Settings
 from assistant.service import Service
+
+sys.path.insert(0, str(Path(__file__).parent))
+from index_checks import repair_after_kill  # noqa: E402
 
 
 def make_corpus(folder, n=160):
@@ -23,10 +27,10 @@ def make_corpus(folder, n=160):
         (folder / f"note-{i:03d}.md").write_text(f"---\nid: note-{i:03d}\n---\n# Note {i}\n\n{paragraphs}\n")
 
 
-def ready_documents(db_path) -> int:
+def documents(db_path, state: str) -> int:
     try:
         with sqlite3.connect(db_path, timeout=1) as conn:
-            return conn.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
+            return conn.execute("SELECT count(*) FROM documents WHERE state = ?", (state,)).fetchone()[0]
     except sqlite3.Error:
         return 0
 
@@ -39,14 +43,18 @@ def test_sigkill_mid_ingest_then_rerun_leaves_stores_in_agreement(tmp_path):
     env = {**os.environ, "ASSISTANT_EMBED_BATCH": "16"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
-    while ready_documents(data_dir / "assistant.db") == 0 and process.poll() is None:
+    db = data_dir / "assistant.db"
+    # A batch committed and the next one marked pending while it is embedded.
+    while not (documents(db, "ready") and documents(db, "pending")) and process.poll() is None:
         assert time.monotonic() < deadline, "ingest never committed a batch"
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
-    partial = ready_documents(data_dir / "assistant.db")
+    partial = documents(db, "ready")
     assert 0 < partial < 160
+
+    repair_after_kill(data_dir)
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr

@@ -1,11 +1,13 @@
-"""SIGKILL a refresh mid-way, run it again: nothing lost, nothing duplicated.
+"""SIGKILL a real ``assistant feeds refresh`` mid-run, run it again: the feed store, the catalog
+and Chroma agree, with nothing lost and nothing duplicated.
 
-The child process runs the real pipeline (refresh_feeds, then sync_index) against the loopback
-server; its "index" appends every document id it receives to a file, standing in for Chroma.
+The child is the installed command line, fetching from a loopback feed server and indexing with
+the real model into the real catalog (SQLite) and Chroma under a temporary data directory.
 """
 
-import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,159 +15,147 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import Settings
 from assistant.db import connect
 from assistant.feeds import store
-from assistant.feeds.fetch import make_client
-from assistant.feeds.index_updates import pending_documents, sync_index
-from assistant.feeds.models import FeedSource
-from assistant.feeds.refresh import refresh_feeds
+from assistant.feeds.index_updates import pending_documents
+from assistant.feeds.models import FeedSource, utc_now
+from assistant.service import Service
 
 sys.path.insert(0, str(Path(__file__).parent))
-from feedserver import FakeIndex, FeedServer  # noqa: E402
+from feedserver import FeedServer  # noqa: E402
+from index_checks import repair_after_kill  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-FEEDS, ITEMS = 10, 8
-
-CHILD = """
-import json, sys, time
-from assistant.db import connect
-from assistant.feeds.index_updates import sync_index
-from assistant.feeds.refresh import refresh_feeds
-
-db, log, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
-
-class LoggingIndex:
-    def replace(self, documents):
-        with open(log, "a") as out:
-            for doc in documents:
-                out.write(json.dumps(doc.doc_id) + "\\n")
-        time.sleep(pause)  # the parent kills us here in the index scenario
-        return len(documents)
-
-    def remove(self, doc_ids):
-        return 0
-
-conn = connect(db)
-for update in refresh_feeds(conn, allow_private=True, workers=16):
-    pass
-sync_index(conn, LoggingIndex, batch=10)
-print("done", flush=True)
-"""
+#: 360 one-chunk items: more than one write of 256 chunks (BATCH_CHUNKS), so a kill that waits
+#: for the first write to commit lands while the second is being embedded.
+FEEDS, ITEMS = 6, 60
 
 
 def rss(feed: int) -> bytes:
     items = "".join(
         f"<item><guid>f{feed}-i{i}</guid><link>https://gov.example/{feed}/{i}</link>"
-        f"<title>Apprenticeship notice {feed}.{i}</title><description>Text {feed}.{i}</description></item>"
+        f"<title>Apprenticeship notice {feed}.{i}</title>"
+        f"<description>Grant round {feed}.{i} funds registered apprenticeships in hospital equipment repair."
+        f"</description></item>"
         for i in range(ITEMS)
     )
     channel = f"<channel><title>Feed {feed}</title>{items}</channel>"
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
-def start_child(db: Path, log: Path, *, pause: float) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+def start_refresh(data_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_FEEDS_ALLOW_PRIVATE": "1"}
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db), str(log), str(pause)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "assistant", "--data-dir", str(data_dir), "feeds", "refresh", "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
-def wait_for(predicate, *, timeout: float = 60.0) -> None:
+def count(db: Path, sql: str) -> int:
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return conn.execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:  # the child has not created the table yet
+        return 0
+
+
+def wait_for(predicate, child: subprocess.Popen, *, timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
+        if child.poll() is not None:
+            raise AssertionError(f"the refresh ended (exit {child.returncode}) before it could be killed:\n"
+                                 f"{child.stderr.read()}")
         if time.monotonic() > deadline:
-            raise AssertionError("the child never reached the point where it should be killed")
+            raise AssertionError("the refresh never reached the point where it should be killed")
         time.sleep(0.02)
 
 
-def count(db: Path, sql: str) -> int:
-    conn = connect(db)
+def kill(child: subprocess.Popen) -> None:
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+
+
+def rerun(data_dir: Path) -> None:
+    child = start_refresh(data_dir)
+    out, err = child.communicate(timeout=600)
+    assert child.returncode == 0, err
+
+
+READY = "SELECT count(*) FROM documents WHERE doc_type = 'policy_update' AND state = 'ready'"
+PENDING = "SELECT count(*) FROM documents WHERE state = 'pending'"
+
+
+def assert_in_agreement(data_dir: Path) -> None:
+    """Every item stored once, indexed in its latest version, in the catalog, FTS5 and Chroma once."""
+    service = Service(Settings(data_dir=data_dir), embeddings=lambda: None)
     try:
-        return conn.execute(sql).fetchone()[0]
+        conn = service.db
+        items = {r[0] for r in conn.execute("SELECT doc_id FROM feed_items")}
+        assert len(items) == FEEDS * ITEMS
+        assert conn.execute("SELECT count(*) FROM feed_item_versions").fetchone()[0] == FEEDS * ITEMS
+        assert conn.execute("SELECT count(*) FROM feed_items WHERE indexed_hash IS NOT content_hash"
+                            ).fetchone()[0] == 0
+        assert pending_documents(conn) == []
+        catalog = {r[0] for r in conn.execute("SELECT doc_id FROM documents WHERE doc_type = 'policy_update'")}
+        assert catalog == items
+        counts = service.index.consistency()
+        assert counts["orphan_vectors"] == counts["missing_vectors"] == counts["fts_mismatch"] == 0, counts
+        assert counts["pending_documents"] == 0
+        assert counts["chroma"] == counts["chunks"] == counts["fts"] >= FEEDS * ITEMS
+        stored = service.vectors.collection.get(include=["metadatas"])
+        assert len(stored["ids"]) == len(set(stored["ids"]))
+        assert {m["doc_id"] for m in stored["metadatas"]} == items
     finally:
-        conn.close()
-
-
-def assert_complete(conn, index: FakeIndex, logged: set[str]) -> None:
-    """Every item stored once with one version, and every item reached the index."""
-    assert conn.execute("SELECT count(*) FROM feed_items").fetchone()[0] == FEEDS * ITEMS
-    assert conn.execute("SELECT count(*) FROM feed_item_versions").fetchone()[0] == FEEDS * ITEMS
-    assert conn.execute("SELECT count(DISTINCT doc_id) FROM feed_items").fetchone()[0] == FEEDS * ITEMS
-    doc_ids = {row[0] for row in conn.execute("SELECT doc_id FROM feed_items")}
-    assert set(index.docs) | logged == doc_ids
-    assert pending_documents(conn) == []
+        service.close()
 
 
 @pytest.fixture()
 def world(tmp_path):
-    db = tmp_path / "assistant.db"
-    conn = connect(db)
+    """A data directory subscribed to FEEDS loopback feeds (and to no default feed: no network)."""
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+    conn = connect(settings.db_path)
     store.ensure_schema(conn)
+    store.seed_defaults(conn, [], now=utc_now())
     with FeedServer() as server:
-        slow = set(range(FEEDS // 2, FEEDS))
         for n in range(FEEDS):
-            if n in slow:
-                server.delayed(f"/feed{n}.rss", rss(n), delay_s=30)
-            else:
-                server.feed(f"/feed{n}.rss", rss(n))
-            store.add_feed(conn, FeedSource(server.url(f"/feed{n}.rss")), now=store_now())
-        yield db, conn, server, slow
-    conn.close()
+            server.feed(f"/feed{n}.rss", rss(n))
+            store.add_feed(conn, FeedSource(server.url(f"/feed{n}.rss")), now=utc_now())
+        conn.close()
+        yield data_dir, settings.db_path, server
 
 
-def store_now():
-    from assistant.feeds.models import utc_now
-
-    return utc_now()
-
-
-def rerun(conn) -> FakeIndex:
-    index = FakeIndex()
-    with make_client() as client:
-        results = list(refresh_feeds(conn, client=client, allow_private=True, force=True))
-    assert all(r.status in ("ok", "not_modified") for r in results), [r.error for r in results]
-    sync_index(conn, lambda: index)
-    return index
-
-
-def test_killed_while_feeds_are_still_downloading(world, tmp_path):
-    db, conn, server, slow = world
-    log = tmp_path / "index.log"
-    child = start_child(db, log, pause=0)
+def test_killed_while_feeds_are_still_downloading(world):
+    data_dir, db, server = world
+    slow = range(FEEDS // 2, FEEDS)
+    for n in slow:
+        server.delayed(f"/feed{n}.rss", rss(n), delay_s=30)
+    child = start_refresh(data_dir)
     fast = FEEDS - len(slow)
     # Half the feeds answer at once, the other half take 30 s: kill when the fast half is stored.
-    wait_for(lambda: count(db, "SELECT count(*) FROM feeds WHERE last_success IS NOT NULL") == fast)
-    child.kill()
-    child.wait(timeout=30)
-    assert child.returncode == -9
+    wait_for(lambda: count(db, "SELECT count(*) FROM feeds WHERE last_success IS NOT NULL") == fast, child)
+    kill(child)
     assert count(db, "SELECT count(*) FROM feed_items") == fast * ITEMS
     assert count(db, "SELECT count(*) FROM feeds WHERE etag IS NOT NULL") == fast  # slow ones not advanced
-    assert not log.exists()  # killed before indexing
+    assert count(db, "SELECT count(*) FROM documents") == 0  # killed before indexing
 
     for n in slow:  # the servers recover; the next run completes the job
         server.feed(f"/feed{n}.rss", rss(n))
-    index = rerun(conn)
-    assert_complete(conn, index, set())
-    assert len(index.docs) == FEEDS * ITEMS
+    rerun(data_dir)
+    assert_in_agreement(data_dir)
 
 
-def test_killed_in_the_middle_of_indexing(world, tmp_path):
-    db, conn, server, slow = world
-    for n in slow:
-        server.feed(f"/feed{n}.rss", rss(n))
-    log = tmp_path / "index.log"
-    child = start_child(db, log, pause=30)
-    wait_for(lambda: log.exists() and len(log.read_text().splitlines()) >= 10)
-    child.kill()
-    child.wait(timeout=30)
-    assert child.returncode == -9
-    logged = {json.loads(line) for line in log.read_text().splitlines()}
-    assert len(logged) == 10
+def test_killed_in_the_middle_of_indexing(world):
+    data_dir, db, _ = world
+    child = start_refresh(data_dir)
+    # The first write committed and the next batch is marked pending while it is embedded.
+    wait_for(lambda: count(db, READY) > 0 and count(db, PENDING) > 0, child)
+    kill(child)
+    ready = count(db, READY)
+    assert 0 < ready < FEEDS * ITEMS
     assert count(db, "SELECT count(*) FROM feed_items") == FEEDS * ITEMS
-    # The batch being written was never marked: it is still pending, with everything else.
-    assert count(db, "SELECT count(*) FROM feed_items WHERE indexed_hash IS NULL") == FEEDS * ITEMS
 
-    index = rerun(conn)
-    assert_complete(conn, index, logged)
-    assert logged <= set(index.docs)  # re-sent: replace() is idempotent per doc id
+    repair_after_kill(data_dir)
+    rerun(data_dir)
+    assert_in_agreement(data_dir)
