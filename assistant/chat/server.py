@@ -11,8 +11,12 @@ which Chainlit re-enters through nest_asyncio), with three differences:
   so it must be writable, while the static files and config it reads are the package's own
   (``assistant.shipped``), linked in, never the repository's;
 - the app is imported as ``assistant.chat.app``, not loaded from a file path;
-- SIGTERM and SIGINT end with exit code 0 once uvicorn has shut down (answers in flight get
-  ``GRACE_S`` seconds; a second SIGINT stops at once), where uvicorn would re-raise the signal.
+- SIGTERM and SIGINT end with exit code 0, where uvicorn would re-raise the signal. The first
+  one drains before uvicorn closes any connection: answers in flight get ``GRACE_S`` seconds to
+  finish and reach their readers; any still running then are cancelled and end with
+  ``STOPPED_NOTICE``, so the stored chat holds a whole answer or that notice, never half an
+  answer (streamed tokens are not stored; assistant/chat/app.py stores the answer with its one
+  ``send()``). A second signal stops at once.
 """
 
 from __future__ import annotations
@@ -26,11 +30,15 @@ import signal
 import sys
 from pathlib import Path
 
+import uvicorn.server as uvicorn_server
+
 from assistant import shipped
 from assistant.errors import ConfigError
 
-#: Seconds that open connections and answers being written get after a stop signal.
+#: Seconds that answers being written get after a stop signal (then again open connections).
 GRACE_S = 5
+#: What a reader sees, and the chat history keeps, when the server stops before their answer is done.
+STOPPED_NOTICE = "The assistant was stopped before this answer was finished. Please ask again in a minute."
 SITE_DIR = "chat-site"
 log = logging.getLogger(__name__)
 
@@ -97,26 +105,110 @@ def serve(*, data_dir: Path, host: str, port: int) -> int:
     ensure_jwt_secret()
     init_markdown(config.root)
 
-    server = uvicorn.Server(uvicorn.Config(
+    server = _DrainingServer(uvicorn.Config(
         web, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACE_S,
         ws_per_message_deflate=os.environ.get("UVICORN_WS_PER_MESSAGE_DEFLATE", "true").lower() in ("true", "1", "yes"),
-    ))
-    stopped: list[int] = []
-
-    def note(sig: int, _frame) -> None:
-        # uvicorn re-raises the stop signal after its shutdown; recorded here, it ends with 0.
-        stopped.append(sig)
-
-    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}
+    ), grace_s=GRACE_S)
     log.info("serving the chat on http://%s:%d (data dir %s)", host, port, data_dir)
     try:
         asyncio.run(server.serve())
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if app._runtime is not None:  # answers in flight have finished: close the stores
+        if app._runtime is not None:  # answers in flight have finished or been ended: close the stores
             app._runtime.service.close()
     if not server.started:
         raise ConfigError(f"{host}:{port}: the chat server could not start (is the port in use?)")
-    log.info("stopped%s", f" on {signal.Signals(stopped[-1]).name}" if stopped else "")
+    log.info("stopped%s", f" on {signal.Signals(server.stop_signal).name}" if server.stop_signal else "")
     return 0
+
+
+class _DrainingServer(uvicorn_server.Server):
+    """uvicorn's server, except that the first SIGTERM or SIGINT drains the answers in flight
+    (``drain_answers``) before uvicorn's own shutdown closes the connections, and that a signal
+    ends with 0 instead of being re-raised; a second signal stops at once."""
+
+    def __init__(self, config, *, grace_s: float) -> None:
+        super().__init__(config)
+        self.grace_s = grace_s
+        self.stop_signal: int | None = None
+        self._drain: asyncio.Future | None = None
+
+    def handle_exit(self, sig: int, frame) -> None:
+        if self.stop_signal is None:
+            self.stop_signal = sig  # on_tick starts the drain; uvicorn's shutdown follows it
+        else:
+            self.should_exit = self.force_exit = True
+
+    async def on_tick(self, counter: int) -> bool:
+        """True once uvicorn should shut down: after the drain, or at once on a second signal."""
+        if await super().on_tick(counter):
+            return True
+        if self.stop_signal is None:
+            return False
+        if self._drain is None:
+            log.info("%s: stopping", signal.Signals(self.stop_signal).name)
+            self._drain = asyncio.ensure_future(drain_answers(self.grace_s))
+        return self._drain.done()
+
+
+async def drain_answers(grace_s: float) -> None:
+    """Wait up to ``grace_s`` for the chats' running tasks (answers, commands); cancel those still
+    running and tell their readers with ``STOPPED_NOTICE``; then let the history writes land."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    running = _in_flight()
+    if running:
+        log.info("waiting up to %g s for %d answer(s) in flight", grace_s, len(running))
+    while running and loop.time() < deadline:
+        await asyncio.wait([task for _, task in running], timeout=deadline - loop.time())
+        running = _in_flight()
+    for _, task in running:
+        task.cancel()
+    if running:
+        await asyncio.wait([task for _, task in running], timeout=1)
+        log.warning("ended %d answer(s) unfinished after %g s", len(running), grace_s)
+    for session, _ in running:
+        await _say_stopped(session)
+    writes = _history_writes()
+    if writes:
+        await asyncio.wait(writes, timeout=grace_s)
+
+
+def _in_flight() -> list[tuple[object, asyncio.Task]]:
+    """(chat session, task) for each message (a question, a command) being handled.
+
+    Found by coroutine rather than by the session's ``current_task``, which other events also set
+    (chainlit/socket.py starts ``on_chat_start`` there when a page reconnects).
+    """
+    from chainlit.socket import process_message
+
+    running = []
+    for task in asyncio.all_tasks():
+        coro = task.get_coro()
+        if getattr(coro, "cr_code", None) is process_message.__code__ and coro.cr_frame is not None:
+            running.append((coro.cr_frame.f_locals["session"], task))
+    return running
+
+
+async def _say_stopped(session) -> None:
+    from chainlit.context import init_ws_context
+    from chainlit.message import Message
+
+    init_ws_context(session)
+    await Message(content=STOPPED_NOTICE).send()
+
+
+def _history_writes() -> list[asyncio.Task]:
+    """The chat history writes still running: Chainlit stores each message in a task of its own
+    (``asyncio.create_task(data_layer.create_step(...))``, chainlit/message.py), which the end of
+    the event loop would cancel."""
+    from chainlit.data import get_data_layer
+
+    layer = get_data_layer()
+    if layer is None:
+        return []
+
+    def writes_history(task: asyncio.Task) -> bool:
+        frame = getattr(task.get_coro(), "cr_frame", None)
+        return frame is not None and frame.f_locals.get("self") is layer
+
+    return [t for t in asyncio.all_tasks() if writes_history(t)]
