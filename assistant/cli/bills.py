@@ -8,6 +8,7 @@ also what ``feeds refresh`` and ``feeds watch`` call, so the daily refresh cover
 from __future__ import annotations
 
 import json
+from contextlib import closing
 
 import click
 
@@ -16,6 +17,7 @@ from assistant.bills.desk import bill_summary, timeline
 from assistant.bills.ids import BillRef, ordinal, parse_bill_id
 from assistant.bills.ma import CURRENT_COURT, MaRef, parse_ma_id
 from assistant.bills.ma_desk import ma_summary, timeline_sentences
+from assistant.cli.signals import stop_on_signals
 from assistant.errors import AssistantError, ConfigError
 from assistant.feeds.index_updates import IndexResult
 from assistant.feeds.models import utc_now
@@ -291,16 +293,24 @@ def refresh(service, as_json, force, workers) -> None:
     """Fetch every tracked bill, keep new versions, index what changed. Exit 1 if any failed.
 
     \b
-    `assistant feeds refresh` (the daily refresh) runs this too.
+    `assistant feeds refresh` (the daily refresh) runs this too. SIGTERM or Ctrl-C stores the bill
+    under way and stops (exit 0); the rest, and indexing, wait for the next refresh.
     """
-    updates, index_result, index_error = run_once(
-        service, force=force, workers=workers, echo=None if as_json else echo_update
-    )
+    with stop_on_signals(_say, finishing="the bill under way") as stop:
+        updates, index_result, index_error = run_once(
+            service, force=force, workers=workers, echo=None if as_json else echo_update, stop=stop
+        )
     if as_json:
         click.echo(json.dumps({"bills": [u.to_json() for u in updates]}, indent=2))
     _report_index(index_result, index_error, quiet=as_json)
+    if stop.is_set():
+        _say(f"stopped after {len(updates)} bill(s); the others and indexing wait for the next refresh")
     if index_error or any(u.status == "error" for u in updates):
         click.get_current_context().exit(1)
+
+
+def _say(message: str) -> None:
+    click.echo(f"{utc_now().isoformat(timespec='seconds')} bills refresh: {message}", err=True)
 
 
 @bills.command("monitor", short_help="Newly filed Massachusetts bills on our topics.")
@@ -342,8 +352,12 @@ def monitor(service, court, keywords, force, as_json) -> None:
             click.get_current_context().exit(1)
 
 
-def run_once(service, *, keys=None, force=False, workers=16, echo=None, client=None):
-    """One refresh + index run of the tracked bills: (updates, IndexResult, index error or None)."""
+def run_once(service, *, keys=None, force=False, workers=16, echo=None, client=None, stop=None):
+    """One refresh + index run of the tracked bills: (updates, IndexResult, index error or None).
+
+    Once ``stop`` (a ``threading.Event``) is set, no further bill is stored and nothing is indexed:
+    each bill is stored in its own transaction, and versions not yet indexed stay pending.
+    """
     from assistant.bills.ma_refresh import refresh_ma_bills  # imports httpx: only when used
     from assistant.bills.refresh import refresh_bills, sync_index
 
@@ -354,10 +368,15 @@ def run_once(service, *, keys=None, force=False, workers=16, echo=None, client=N
     massachusetts = refresh_ma_bills(conn, base=service.settings.malegislature_url, allow_private=allow_private,
                                      force=force, keys=keys)  # fmt: skip
     for source in (federal, massachusetts):
-        for update in source:
-            updates.append(update)
-            if echo:
-                echo(update)
+        with closing(source):  # closed early, it cancels the fetches not started and waits for the rest
+            for update in source:
+                updates.append(update)
+                if echo:
+                    echo(update)
+                if stop is not None and stop.is_set():
+                    break
+        if stop is not None and stop.is_set():
+            return updates, IndexResult(), None
     try:
         result = sync_index(conn, lambda: service.index)
     except Exception as exc:  # the model or Chroma may be unavailable; versions stay pending

@@ -8,11 +8,8 @@ subscriptions of ``corpus/feeds.toml`` (a default feed you remove stays removed)
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import sys
-import threading
 import time
 import traceback
 from datetime import UTC, datetime, timedelta
@@ -20,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from assistant.cli import bills as bills_cli
+from assistant.cli.signals import stop_on_signals
 from assistant.errors import AssistantError, ConfigError
 from assistant.feeds import digest as digest_mod
 from assistant.feeds import sources, store
@@ -291,9 +289,8 @@ def watch(service, every, max_runs) -> None:
     Example:  assistant feeds watch --every 24h
     """
     interval = parse_duration(every)
-    stop = _stop_on_signals()
     run = 0
-    try:
+    with stop_on_signals(_log, finishing="the current run") as stop:
         while (max_runs is None or run < max_runs) and not stop.is_set():
             run += 1
             started = time.monotonic()
@@ -328,27 +325,7 @@ def watch(service, every, max_runs) -> None:
             wait = max(0.0, interval - (time.monotonic() - started))
             _log(f"next run in {wait:.0f}s")
             stop.wait(wait)
-    except KeyboardInterrupt:
-        pass
     _log("stopped")
-
-
-def _stop_on_signals() -> threading.Event:
-    """SIGTERM or SIGINT: finish the run under way (each item is written in its own transaction)
-    and stop; a second signal stops at once, and the next run repairs anything left pending."""
-    stop = threading.Event()
-
-    def handle(signum, _frame):
-        if stop.is_set():
-            _log("second signal: stopping now")
-            os._exit(128 + signum)
-        stop.set()
-        _log(f"{signal.Signals(signum).name}: finishing the current run, then stopping")
-
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, handle)
-    return stop
 
 
 def _log(message: str) -> None:

@@ -1,0 +1,88 @@
+"""`assistant bills refresh` under a process supervisor (issue 15): SIGTERM stores the bill under
+way, abandons the rest cleanly and exits 0 with a line saying so; the next refresh picks them up.
+
+A real subprocess against a loopback BILLSTATUS server whose files each take a few seconds, so the
+signal always lands while a bill is being fetched.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from feedserver import FeedServer
+from test_bills_refresh import SAMPLES
+
+from assistant.bills import store
+from assistant.bills.ids import parse_bill_id
+from assistant.config import Settings
+from assistant.db import connect
+from assistant.feeds.models import utc_now
+
+#: (bill, congress) of three sample files, fetched one at a time in this order's workers.
+BILLS = [("s2902", 116), ("hr5053", 116), ("hr4907", 116)]
+DELAY_S = 3.0
+
+
+def track_all(data_dir: Path, server: FeedServer) -> dict[str, str]:
+    """Track ``BILLS`` with their files served slowly; the path of each bill's file by key."""
+    conn = connect(Settings(data_dir=data_dir).db_path)
+    store.ensure_schema(conn)
+    paths = {}
+    for bill, congress in BILLS:
+        ref = parse_bill_id(bill, congress=congress)
+        path = "/BILLSTATUS" + ref.file_url("")
+        server.delayed(path, (SAMPLES / f"BILLSTATUS-{congress}{bill}.xml").read_bytes(), delay_s=DELAY_S)
+        store.track(conn, ref, url=server.url(path), now=utc_now())
+        paths[ref.key] = path
+    conn.close()
+    return paths
+
+
+def stored_versions(data_dir: Path) -> dict[str, int]:
+    conn = connect(Settings(data_dir=data_dir).db_path)
+    try:
+        return {t.key: t.version for t in store.list_tracked(conn)}
+    finally:
+        conn.close()
+
+
+def refresh(data_dir: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_FEEDS_ALLOW_PRIVATE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--data-dir", str(data_dir), "bills", "refresh", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+
+
+def test_sigterm_stores_the_bill_under_way_and_stops_cleanly(tmp_path):
+    data_dir = tmp_path / "data"
+    with FeedServer() as server:
+        paths = track_all(data_dir, server)
+        process = refresh(data_dir, "--workers", "1")
+        try:
+            first = process.stdout.readline()  # the first bill is stored; the second is being fetched
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+        finally:
+            process.kill()
+
+        assert process.returncode == 0, err
+        assert "SIGTERM: finishing the bill under way, then stopping" in err
+        assert "stopped after 2 bill(s); the others and indexing wait for the next refresh" in err
+        assert "Traceback" not in err
+        reported = [line for line in [first, *out.splitlines()] if line.strip()]
+        assert len(reported) == 2 and all("tracking started" in line for line in reported), reported
+        versions = stored_versions(data_dir)
+        assert sorted(versions.values()) == [0, 1, 1], versions  # two stored whole, one abandoned
+
+        # The next refresh stores the abandoned bill (its files now answer at once).
+        for path in paths.values():
+            server.feed(path, server.routes[path].body, content_type="application/xml")
+        again = refresh(data_dir, "--force")
+        out, err = again.communicate(timeout=120)
+        assert again.returncode == 0, err
+        assert sorted(stored_versions(data_dir).values()) == [1, 1, 1]
