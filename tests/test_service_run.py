@@ -136,6 +136,34 @@ def test_answers_are_logged_with_timings_and_the_question_only_at_debug(tmp_path
     assert any("12 Elm St" in r.getMessage() for r in caplog.records)
 
 
+def test_a_refresh_from_the_chat_logs_one_line_per_feed(tmp_path, caplog):
+    from datetime import UTC, datetime
+
+    from feedserver import FakeIndex, FeedServer
+    from ui_support import policy_rss
+
+    from assistant.chat import updates
+    from assistant.feeds import store
+    from assistant.feeds.models import FeedSource
+
+    service = Service(Settings(data_dir=tmp_path / "data"), embeddings=KeywordEmbeddings)
+    conn = service.db
+    store.ensure_schema(conn)
+    conn.execute("INSERT INTO feeds_meta (key, value) VALUES ('defaults_seeded', 'test')")  # no real feeds
+    now = datetime.now(UTC)
+    with FeedServer() as server, caplog.at_level(logging.INFO, logger="assistant.chat.updates"):
+        store.add_feed(conn, FeedSource(url=server.feed("/policy.xml", policy_rss(now)), name="Loopback feed"), now=now)
+        store.add_feed(conn, FeedSource(url=server.status("/gone.xml", 500), name="Broken feed"), now=now)
+        updates.refresh(conn, FakeIndex, allow_private=True)
+    service.close()
+    lines = sorted((r.levelname, r.getMessage()) for r in caplog.records)
+    assert lines[0] == ("INFO", "feed refresh Loopback feed: 3 new, 0 changed, 0 unchanged")
+    assert lines[1] == ("INFO", "feed refresh indexed 3 item(s), removed 0")
+    level, message = lines[2]
+    assert level == "WARNING" and message.startswith("feed refresh Broken feed: error: ") and "500" in message
+    assert len(lines) == 3
+
+
 # -- the process ----------------------------------------------------------------------------
 
 

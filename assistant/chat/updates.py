@@ -8,6 +8,7 @@ names and summaries are escaped (``markup.escape_text``), links kept only when h
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections import defaultdict
@@ -22,6 +23,7 @@ from assistant.errors import ConfigError
 #: Most items listed in a chat message; the digest file has them all.
 LIST_LIMIT = 15
 _refreshing = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -178,6 +180,7 @@ def refresh(conn: sqlite3.Connection, get_index: Callable[[], object], *, allow_
         results = list(refresh_feeds(conn, allow_private=allow_private, force=True))
         lines = [f"**Refreshed {len(results)} feed(s).**", ""]
         for r in results:
+            _log_result(r)
             name = markup.escape_text(r.name or r.url)
             if r.status == "error":
                 lines.append(f"- {name}: error, {markup.escape_text(r.error or 'unknown')}")
@@ -188,8 +191,22 @@ def refresh(conn: sqlite3.Connection, get_index: Callable[[], object], *, allow_
         try:
             indexed = sync_index(conn, get_index)
             lines += ["", f"Indexed {indexed.indexed} item(s), removed {indexed.removed}."]
+            log.info("feed refresh indexed %d item(s), removed %d", indexed.indexed, indexed.removed)
         except Exception as exc:  # the model or Chroma may be unavailable; items stay pending
             lines += ["", f"Indexing failed, items stay pending: {markup.escape_text(type(exc).__name__)}"]
+            log.warning("feed refresh indexing failed, items stay pending: %s: %s", type(exc).__name__, exc)
         return "\n".join(lines)
     finally:
         _refreshing.release()
+
+
+def _log_result(result) -> None:
+    """One line per feed in the operator's log (serve's stderr, issue 15), as the chat shows it."""
+    name = result.name or result.url
+    if result.status == "error":
+        log.warning("feed refresh %s: error: %s", name, result.error)
+    elif result.status == "not_modified":
+        log.info("feed refresh %s: not modified", name)
+    else:
+        log.info("feed refresh %s: %d new, %d changed, %d unchanged", name, result.new, result.changed,
+                 result.unchanged)
