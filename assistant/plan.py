@@ -16,18 +16,21 @@ from assistant.conversation import BACKGROUNDS
 from assistant.errors import ConfigError
 from assistant.types import Answer, Citation
 
-#: What to do first, by background: the question asked, and how the step starts.
+#: What to do first, by background: the question asked ({goal} filled in), and how the step starts.
 FIRST_STEPS = {
-    "veteran": ("how does military BMET training and experience count for a civilian BMET job, GI Bill",
-                "Start from your service"),
-    "high-school": ("high school student dual enrollment, CABT certification and first steps toward BMET",
+    "veteran": ("how do military training and experience count toward civilian {goal} work", "Start from your service"),
+    "high-school": ("high school student dual enrollment, CABT and first steps toward {goal}",
                     "Start while you are still in high school"),
-    "it-worker": ("which IT, networking and cybersecurity skills carry over to BMET work",
+    "it-worker": ("which IT, networking and cybersecurity skills and certifications carry over to {goal} work",
                   "Start from your IT skills"),
-    "career-changer": ("career changer entry routes into BMET work from another field",
+    "career-changer": ("career changer entry routes into {goal} work from another field",
                        "Start by choosing your entry route"),
-    "healthcare-worker": ("moving into BMET or HTM work from a hospital or healthcare job",
-                          "Start from where you already work"),
+    "healthcare-worker": ("moving into {goal} work from a hospital or healthcare job", "Start from where you already work"),
+}
+
+#: A way to pay that only some backgrounds have, asked before the general help (WIOA).
+OWN_FUNDING = {
+    "veteran": [("Use your GI Bill", "using GI Bill education benefits to pay for a college or training program")],
 }
 
 
@@ -88,15 +91,17 @@ def build_plan(ask: AskFn, *, background: str, place: str, goal: str, goal_title
     who = {"veteran": "a veteran", "high-school": "a high school student", "it-worker": "an IT worker",
            "career-changer": "a career changer", "healthcare-worker": "a healthcare worker"}[background]
     # (lead, question, sentences kept, whether the official data should answer it)
+    certificate = ("what do I need to take the CBET exam: CBET eligibility routes" if goal.lower() in ("bmet", "biomed")
+                   else f"which certification or license does a {goal} need, and how do you get it")
     steps_asked = [
-        (first_lead, f"{first_question} {goal}", 2, False),
+        (first_lead, first_question.format(goal=goal), 2, False),
         (f"Find a program or apprenticeship {nearby}",
          f"where can {who} train to become a {goal} {nearby}: {goal} training programs and apprenticeships "
          f"in {place}", 2, False),
-        ("Aim for the certificate", f"which {goal} certification to aim for and when: CBET eligibility and exam",
-         2, False),
+        ("Aim for the certificate", certificate, 2, False),
         (f"Know what the work pays in {town} and nationally", f"how much does a {goal} make in {place}", 4, True),
         ("Check the outlook", f"is {goal} work growing: projected growth and openings for {goal}", 2, True),
+        *[(lead, question.format(goal=goal), 2, False) for lead, question in OWN_FUNDING.get(background, ())],
         ("If the plan stalls, get help paying for training",
          f"WIOA funding individual training account career center help paying for {goal} training in {place}",
          2, False),

@@ -157,7 +157,11 @@ def render_row(row: str, header: str | None) -> str:
 
 _KINDS = (
     ("address", re.compile(r"\b(address|located|location of|directions to|mailing)\b", re.I)),
-    ("list", re.compile(r"^\s*(list|name)\b|\b(what|which|who) are the\b|\bwhich \w+s\b|\bsteps\b", re.I)),
+    ("list", re.compile(r"^\s*(list|name)\b|\b(what|which|who) are the\b|\bwhich \w+s\b|\bsteps\b|"
+                        r"\b(requirements|eligibility)\s*\??\s*$", re.I)),
+    # "where does H.R. 6655 stand", "nprm status", "did it pass": the sentence that says where it stands.
+    ("status", re.compile(r"\bstatus\b|\bwhere does .+ stand\b|\bstand now\b|\bwhat happened (to|with)\b|"
+                          r"^\s*(did|has) .+ (pass|become law|been signed|take effect)\b", re.I)),
     ("amount", re.compile(
         r"\bhow (much|many|long|fast|big)\b|\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|cost|costs|"
         r"fee|fees|price|percent|percentage|share|rate|number|numbers|count|demand|growth|grow|outlook|funding|"
@@ -190,7 +194,8 @@ def question_kind(question: str) -> str | None:
 
 _HEAD = re.compile(
     r"\b(?:which|what)\s+(?:kinds?\s+of\s+|types?\s+of\s+|sorts?\s+of\s+|are\s+the\s+)?(?P<x>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})"
-    r"|\bwho are the\s+(?P<y>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})", re.I)
+    r"|\bwho are the\s+(?P<y>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})"
+    r"|^\s*(?:are|is) there (?:any |an? )?(?P<z>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})", re.I)
 _NOT_HEAD = frozenset(
     "is are was were do does did would will can could should has have the a an about if it i you we they this that "
     "else happens happened kind kinds type types sort sorts year years date day time much many percent percentage "
@@ -209,7 +214,7 @@ def asked_thing(question: str) -> str | None:
     if not match:
         return None
     phrase = []
-    for word in (match.group("x") or match.group("y")).lower().split():
+    for word in (match.group("x") or match.group("y") or match.group("z")).lower().split():
         if word in _PHRASE_END:
             break
         phrase.append(word)
@@ -218,9 +223,15 @@ def asked_thing(question: str) -> str | None:
     return phrase[-1]
 
 
+#: Short words people type for the thing asked about.
+_SHORT_FOR = {"cert": "certification", "certs": "certifications", "apprenticeships": "apprenticeship",
+              "progs": "programs", "jobs": "job"}
+
+
 def names_thing(sentence: str, thing: str) -> bool:
     """Whether ``sentence`` names ``thing`` itself, singular or plural ("partner", "partners"),
     not a longer word that starts alike ("partnership")."""
+    thing = _SHORT_FOR.get(thing.lower(), thing)
     root = re.sub(r"(?:es|s)$", "", thing.lower()) if len(thing) > 3 else thing.lower()
     return bool(re.search(rf"\b{re.escape(root)}(?:s|es)?\b", sentence, re.I))
 
@@ -285,6 +296,11 @@ _RATE_WORDS = re.compile(
     re.I)
 
 
+_STATUS = re.compile(
+    r"\b(proposed|final|enacted|signed|became law|become law|passed|died|pending|referred|reported|vetoed|"
+    r"withdrawn|in effect|took effect|takes effect|stalled|expired|no further action|not final)\b", re.I)
+
+
 def is_address(sentence: str) -> bool:
     return bool(_STREET.search(sentence) or _CITY_ZIP.search(sentence))
 
@@ -303,6 +319,8 @@ def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "pr
         return bool(_PERCENT.search(sentence) or _MONEY.search(sentence) or _counts(sentence))
     if kind == "date":
         return bool(_DATE.search(sentence))
+    if kind == "status":
+        return bool(_STATUS.search(sentence))
     if kind == "person":
         return bool(_NAME.search(sentence[1:]))
     if kind in ("place", "address"):

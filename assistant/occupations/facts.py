@@ -173,7 +173,7 @@ class FactBuilder:
         who = self._who(occupation)
         release = self._releases.get("projections", "")
         parts = [f"BLS lists {_education_phrase(p.entry_education)} as the typical education needed to enter "
-                 f"work as {who}"]
+                 f"work as {who.rstrip(',')}"]
         if p.training and p.training.lower() != "none":
             parts.append(f"with {p.training.lower()} once hired")
         if p.work_experience and p.work_experience.lower() != "none":
@@ -308,10 +308,20 @@ def explained(occupation: Occupation) -> str:
     """The noun with what the asker called it, for its first mention in an answer."""
     noun = _plural_noun(occupation)
     matched = occupation.matched
-    if matched and matched not in _norm(occupation.title):
+    if matched and matched not in _norm(occupation.title) and _names_people(matched):
         said = " ".join(w.upper() if w in _ACRONYMS else w for w in matched.split())
         return f"{noun}, the BLS occupation that includes {said}s,"
     return noun
+
+
+_PEOPLE_WORDS = frozenset("tech techs bmet biomed cbet rad emt medic nurse aide coder cna lpn rn".split())
+
+
+def _names_people(phrase: str) -> bool:
+    """Whether the asker's words name workers ("biomed tech", "x ray technician"), so that "the BLS
+    occupation that includes ..." reads right; "biomedical equipment (program)" names a field."""
+    last = phrase.split()[-1]
+    return last in _PEOPLE_WORDS or last.endswith(("er", "ist", "or", "ian", "ant"))
 
 
 def _norm(text: str) -> str:

@@ -112,8 +112,11 @@ ASKS = {
     "spread": r"\b(top|highest|lowest|bottom|best[- ]paid|10 ?%|10th|90th|percentiles?|starting|entry[- ]level|"
               r"most|least)\b",
     "range": r"\b(range|spread|between|band|middle (half|50)|25th|75th|interquartile)\b",
-    "openings": r"\b(openings?|hiring|vacanc(y|ies)|jobs? available|open(ing)? up)\b",
-    "education": r"\b(degree|education|diploma|schooling|qualifications?|what do i need to|requirements?|"
+    # Not "vacancies": a vacancy rate is a hospital survey's figure, not BLS's projected openings.
+    "openings": r"\b(openings?|hiring|jobs? available|open(ing)? up)\b",
+    # A degree asked about ("what degree", "do I need a degree"), not one the asker has or wants.
+    "education": r"\b((what|which|kind of|type of) (\w+ )?(degree|diploma)|need (a |an )?(\w+ )?(degree|diploma)|"
+                 r"(degree|diploma) (do|does|would|will) (i|you|they|one) need|education|schooling|qualifications?|what do i need to|requirements?|"
                  r"how much (school|training|college)|school before|years of (school|college)|"
                  r"how long .* (school|train)|do i need college|entry level)\b",
     "tasks": r"\b(what do(es)? (an? |the )?[\w\s-]{2,40} do|duties|tasks|responsibilit(y|ies)|"
@@ -126,7 +129,7 @@ ASKS = {
     "related": r"\b(similar|related|other (jobs|careers|occupations)|jobs like|careers like|alternatives?|"
                r"like being)\b",
     "programs": r"\b(programs? of study|major|what (should|do) i study|study (to|for)|what to study|cip|"
-                r"college programs?|what programs?|programs? (should|do|can) i|courses?|classes)\b",
+                r"college programs?|what programs?|programs? (should|do|can) i)\b",
     "compare": r"\b(vs\.?|versus|compare[ds]?|comparison|which pays|better pay|pays more|or)\b",
 }
 _ASK_PATTERNS = {name: re.compile(pattern, re.I) for name, pattern in ASKS.items()}
@@ -162,6 +165,8 @@ def detect_asks(question: str) -> frozenset[str]:
         asks.add("growth")
     if "programs" in asks:
         asks.discard("titles")  # "what would the program be called"
+    if re.search(r"\bvacanc", question, re.I):
+        asks -= {"pay", "openings", "employment"}  # "vacancy rate": a hospital survey's figure, not BLS's
     if re.search(r"\bwho (employs|hires)\b|\bemployers?\b|\bindustr(y|ies)\b|\bcompanies\b", question, re.I):
         asks.discard("employment")  # "who employs the most repairers": by employer, which the data does not split
     future = re.search(r"\b(will|20[3-9]\d)\b", question, re.I)
