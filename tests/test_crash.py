@@ -9,11 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from assistant.config import Settings
 from assistant.service import Service
 
 sys.path.insert(0, str(Path(__file__).parent))
 from index_checks import repair_after_kill  # noqa: E402
+
+#: Kills a real ingest of the whole corpus and reruns it: minutes, so the bounded slow step runs it.
+pytestmark = pytest.mark.slow
 
 
 def make_corpus(folder, n=160):

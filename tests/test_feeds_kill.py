@@ -26,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from feedserver import FeedServer  # noqa: E402
 from index_checks import repair_after_kill  # noqa: E402
 
+#: Each kills a real refresh and reruns it with the real model: minutes, so the bounded slow step runs them.
+pytestmark = pytest.mark.slow
+
 #: 360 one-chunk items: more than one write of 256 chunks (BATCH_CHUNKS), so a kill that waits
 #: for the first write to commit lands while the second is being embedded.
 FEEDS, ITEMS = 6, 60
