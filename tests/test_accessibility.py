@@ -67,9 +67,13 @@ def assert_conforms(page, state: str) -> None:
     assert not found, f"{state}: " + json.dumps(found, indent=1)
 
 
-def new_page(browser, site, *, width: int = 1280, height: int = 900, theme: str = "light", phone: bool = False):  # noqa: F811
+def new_page(browser, site, *, width: int = 1280, height: int = 900, theme: str = "light", phone: bool = False,  # noqa: F811
+             bypass_csp: bool = False):
+    """A fresh guest's page on the chat; ``bypass_csp`` lets axe-core into a page whose Content
+    Security Policy refuses scripts (the /staff page)."""
     context = browser.new_context(
-        viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone, color_scheme=theme
+        viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone, color_scheme=theme,
+        bypass_csp=bypass_csp,
     )
     # Chainlit keeps the chosen theme in localStorage; set it as a person who chose it would have.
     context.add_init_script(f"localStorage.setItem('vite-ui-theme', '{theme}')")
@@ -143,8 +147,9 @@ def test_a_plan(browser, site):  # noqa: F811
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_staff_sign_in_form_and_a_failed_sign_in(browser, site, theme):  # noqa: F811
-    page = new_page(browser, site, theme=theme)
+    page = new_page(browser, site, theme=theme, bypass_csp=True)
     page.goto(site.url + "/staff")
+    assert_conforms(page, f"staff page before sign-in ({theme})")
     page.click("#staff-continue")  # GET /staff only shows the button; its POST signs the guest out
     page.wait_for_selector("input[type=password]")
     assert_conforms(page, f"staff sign-in form ({theme})")
@@ -332,6 +337,9 @@ def test_keyboard_alone_asks_opens_a_source_changes_settings_runs_a_command_and_
     assert len(set(seen)) >= 10 and "chat-input" in seen, seen
     # staff sign-in, from the header link to the signed-in chat
     tab_to(page, "(el.getAttribute('data-href') || '').endsWith('/staff')", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#staff-continue")
+    tab_to(page, "el.id === 'staff-continue'")
     page.keyboard.press("Enter")
     page.wait_for_selector("input[type=password]")
     tab_to(page, "el.id === 'email'")
