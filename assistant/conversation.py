@@ -75,6 +75,23 @@ _GOAL = re.compile(r"\b(want(ed)? to|wanna|plan(ning)? to|hop(e|ing) to|my goal|
 _SELF_PLACE = re.compile(r"\b(i'?m|i am|i live|living|i'?m from|i am from|based|moving|moved|located|we'?re|"
                          r"our|my (town|city|area|home))\b", re.I)
 
+#: A follow-up that moves the conversation somewhere else ("what about in Boston instead?").
+_SHIFT = re.compile(r"^\s*(and|what about|how about)\b|\binstead\b", re.I)
+
+
+def carried_asks(question: str, history: Sequence[str]) -> frozenset[str]:
+    """What a follow-up asks by referring back: "and what about x-ray techs?" after "how much do
+    BMETs make here" asks for pay; "what about in Boston?" with nothing asked before, the headline
+    figure (pay). Empty unless ``question`` is such a "what about ..." follow-up: "which colleges
+    teach it" asks something new."""
+    from assistant.occupations.facts import DATA_ASKS
+    from assistant.occupations.resolve import detect_asks
+
+    if not history or not is_follow_up(question) or not _SHIFT.search(question):
+        return frozenset()
+    earlier = frozenset().union(*(detect_asks(turn) for turn in history[-2:])) & DATA_ASKS
+    return earlier or frozenset({"pay"})
+
 
 @dataclass(frozen=True)
 class Memory:
@@ -148,7 +165,7 @@ def remember(memory: Memory, message: str, *, place=None, occupation=None) -> Me
         changes["constraints"] = tuple(dict.fromkeys(memory.constraints + constraints))
     # A place only moves where the person is when they say it of themselves (or it is the first):
     # "how much do BMETs make in Boston?" asks about Boston, it does not move them there.
-    if place is not None and (memory.place is None or _SELF_PLACE.search(message)):
+    if place is not None and (memory.place is None or _SELF_PLACE.search(message) or _SHIFT.search(message)):
         changes["place"] = place.title
     if occupation is not None:
         changes.update(occupation=occupation.title, soc=occupation.soc, occupation_words=occupation.matched,

@@ -17,7 +17,7 @@ from functools import cached_property
 from assistant import prompts, quoting
 from assistant.answer import Answerer, ExtractiveAnswerer, Passage
 from assistant.config import Settings, prepare_data_dir
-from assistant.conversation import Memory, contextualize, remember
+from assistant.conversation import Memory, carried_asks, contextualize, remember
 from assistant.errors import DataImportError, IndexNotReadyError, LoadError
 from assistant.retrieval.catalog import Catalog, open_catalog
 from assistant.retrieval.filters import Filters
@@ -167,6 +167,7 @@ class Service:
         search_query: str | None = None,
         home_area: str | None = None,
         occupation_hint: str | None = None,
+        asks_hint: frozenset[str] = frozenset(),
     ) -> Answer:
         """Answer ``question``; ``search_query`` (e.g. the question plus context) is what is searched.
 
@@ -175,7 +176,7 @@ class Service:
         is about, used when the question names none ("how much would I make?").
         """
         return self.ask_with_hits(question, profile=profile, filters=filters, k=k, search_query=search_query,
-                                  home_area=home_area, occupation_hint=occupation_hint)[0]
+                                  home_area=home_area, occupation_hint=occupation_hint, asks_hint=asks_hint)[0]
 
     def ask_with_hits(
         self,
@@ -187,6 +188,7 @@ class Service:
         search_query: str | None = None,
         home_area: str | None = None,
         occupation_hint: str | None = None,
+        asks_hint: frozenset[str] = frozenset(),
     ) -> tuple[Answer, list[Hit]]:
         """``ask``, also returning the retrieved hits (for evaluation and debugging)."""
         start = time.perf_counter()
@@ -194,7 +196,8 @@ class Service:
         question = " ".join(question.split())
         if not question:
             return Answer(question="", text=prompts.abstention(profile), abstained=True, citations=()), []
-        data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint, timings=timings)
+        data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint,
+                               asks_hint=asks_hint, timings=timings)
         hits, query_vector, passages = self._retrieve(
             search_query or question, profile=profile, filters=filters, k=k, timings=timings)
         passages = self._with_facts(data, _local_first(passages, data.state))
@@ -205,10 +208,11 @@ class Service:
         return replace(self._framed(answer, data), question=question, timings_ms=timings), hits
 
     def data_facts(self, question: str, *, home_area: str | None = None, occupation_hint: str | None = None,
-                   timings: dict | None = None):
+                   asks_hint: frozenset[str] = frozenset(), timings: dict | None = None):
         """What the official data says about ``question`` (resolve, look up, render)."""
         t0 = time.perf_counter()
-        data = self.data_desk.answer(question, home_area=home_area, occupation_hint=occupation_hint)
+        data = self.data_desk.answer(question, home_area=home_area, occupation_hint=occupation_hint,
+                                     asks_hint=asks_hint)
         policy = self._joined(tuple(fact for desk in self.policy_desks for fact in desk.facts(question)))
         if policy:
             # A bill, a section or a committee named outright is what was asked; figures follow.
@@ -261,6 +265,7 @@ class Service:
         history: Sequence[str] = (),
         home_area: str | None = None,
         occupation_hint: str | None = None,
+        asks_hint: frozenset[str] = frozenset(),
         search_query: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text in pieces as it is produced, then the finished ``Answer``.
@@ -272,14 +277,15 @@ class Service:
         stream = getattr(self.answerer, "stream", None)
         if stream is None:
             answer = self.ask(question, profile=profile, filters=filters, k=k, search_query=search_query,
-                              home_area=home_area, occupation_hint=occupation_hint)
+                              home_area=home_area, occupation_hint=occupation_hint, asks_hint=asks_hint)
             for piece in re.split(r"(?<=\]) ", answer.text):
                 yield piece + " "
             yield answer
             return
         start = time.perf_counter()
         timings: dict = {}
-        data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint, timings=timings)
+        data = self.data_facts(question, home_area=home_area, occupation_hint=occupation_hint,
+                               asks_hint=asks_hint, timings=timings)
         _, query_vector, passages = self._retrieve(
             search_query, profile=profile, filters=filters, k=k, timings=timings)
         passages = self._with_facts(data, _local_first(passages, data.state))
@@ -345,6 +351,7 @@ class Service:
             "search_query": f"{query} {extra}".strip(),
             "home_area": remembered.place,
             "occupation_hint": remembered.occupation,
+            "asks_hint": carried_asks(question, history),
         }
 
     def search_query(self, question: str, history: Sequence[str]) -> str:

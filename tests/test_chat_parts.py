@@ -256,6 +256,7 @@ def test_stream_answer_passes_the_request_through():
         search_query="and in MA? how do I become a BMET",
         home_area="Springfield, MA",
         occupation_hint="Medical Equipment Repairers",
+        asks_hint=frozenset({"pay"}),
     )
     asyncio.run(_collect(service, request))
     assert service.calls == [
@@ -268,6 +269,7 @@ def test_stream_answer_passes_the_request_through():
             "search_query": "and in MA? how do I become a BMET",
             "home_area": "Springfield, MA",
             "occupation_hint": "Medical Equipment Repairers",
+            "asks_hint": frozenset({"pay"}),
         }
     ]
 

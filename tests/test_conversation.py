@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.conversation import Memory, detect_background, detect_constraints, remember
+from assistant.conversation import Memory, carried_asks, detect_background, detect_constraints, remember
 from assistant.occupations.resolve import Area, Occupation
 
 
@@ -48,6 +48,18 @@ def test_constraints_accumulate_and_newer_facts_win():
     assert detect_constraints("evening classes only") == ("evening classes",)
 
 
+def test_a_follow_up_moves_the_place_and_carries_what_was_asked():
+    springfield, boston = Area("44140", "Springfield, MA", 4, "MA"), Area("14460", "Boston", 4, "MA")
+    memory = remember(Memory(), "I live in Springfield MA", place=springfield)
+    assert remember(memory, "what about in Boston instead?", place=boston).place == "Boston"
+    assert remember(memory, "how about in Boston?", place=boston).place == "Boston"
+    assert carried_asks("and what about x-ray techs?", ["I'm in Worcester", "how much do bmets make here"]) == {"pay"}
+    assert carried_asks("how about in Boston?", ["is bmet work growing"]) == {"growth"}
+    assert carried_asks("what about in Boston instead?", ["I want to be a bmet", "I live in Springfield MA"]) == {"pay"}
+    assert carried_asks("how much would I make?", []) == frozenset()  # no history: nothing to carry
+    assert carried_asks("which community colleges in western massachusetts teach it", ["hi"]) == frozenset()
+
+
 def test_search_terms_add_only_what_the_question_lacks():
     memory = Memory(place="Springfield, MA", occupation="Medical Equipment Repairers", soc="49-9062",
                     occupation_words="bmet", background="veteran")
@@ -78,6 +90,18 @@ def test_later_turns_use_place_background_and_occupation(starter_service):
     assert not train["abstained"]
     assert any("springfield" in c["source"].lower() or "massachusetts" in c["title"].lower()
                for c in train["citations"]), train["citations"]
+
+
+def test_what_about_another_place_or_occupation_answers_like_the_question_before(starter_service):
+    # OEWS May 2025, A_MEDIAN: 49-9062 Boston-Cambridge-Newton (14460) 78,480; 29-2034 Worcester (49340) 103,090
+    boston = _conversation(str(starter_service.settings.data_dir),
+                           "I want to be a bmet", "I live in Springfield MA", "what about in Boston instead?")[-1]
+    assert boston["answer"].startswith("In Boston-Cambridge-Newton, MA-NH, medical equipment repairers")
+    assert "$78,480" in boston["answer"] and boston["assumed"]["place"].startswith("Boston")
+    xray = _conversation(str(starter_service.settings.data_dir),
+                         "I'm in Worcester", "how much do bmets make here", "and what about x-ray techs?")[-1]
+    assert "$103,090" in xray["answer"].split(". ")[0]
+    assert xray["assumed"]["occupation"] == "Radiologic Technologists and Technicians (29-2034)"
 
 
 def test_memory_off_forgets(starter_service, monkeypatch):

@@ -42,6 +42,8 @@ class Request:
     home_area: str | None = None
     #: The occupation the conversation is about, for "how much would I make?".
     occupation_hint: str | None = None
+    #: What a follow-up asks by referring back (see ``conversation.carried_asks``).
+    asks_hint: frozenset[str] = frozenset()
 
     @property
     def news(self) -> bool:
@@ -96,6 +98,7 @@ async def stream_answer(service, request: Request) -> AsyncIterator[str | Answer
                 history=request.history,
                 home_area=request.home_area,
                 occupation_hint=request.occupation_hint,
+                asks_hint=request.asks_hint,
                 search_query=request.search_query,
             ):
                 if cancelled:

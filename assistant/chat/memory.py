@@ -25,12 +25,14 @@ class Prepared:
     search_query: str
     home_area: str | None = None
     occupation_hint: str | None = None
+    #: What a follow-up asks by referring back ("and what about x-ray techs?" after a pay question).
+    asks_hint: frozenset[str] = frozenset()
     #: Short sentences for the person (a home area that is not a known place).
     notices: tuple[str, ...] = ()
 
     def options(self) -> dict:
         return {"search_query": self.search_query, "home_area": self.home_area,
-                "occupation_hint": self.occupation_hint}
+                "occupation_hint": self.occupation_hint, "asks_hint": self.asks_hint}
 
 
 def prepare(service, question: str, memory: Memory, history: Sequence[str], *, choice: Choice) -> Prepared:
@@ -47,7 +49,8 @@ def prepare(service, question: str, memory: Memory, history: Sequence[str], *, c
         home, problem = home_area(service, choice.home_area)
         notices = (problem,) if problem else ()
     return Prepared(memory=memory, search_query=options.get("search_query") or question, home_area=home,
-                    occupation_hint=options.get("occupation_hint"), notices=notices)
+                    occupation_hint=options.get("occupation_hint"), asks_hint=options.get("asks_hint", frozenset()),
+                    notices=notices)
 
 
 def home_area(service, text: str) -> tuple[str | None, str]:

@@ -67,8 +67,11 @@ class DataDesk:
         found = resolver.find_place(text).places
         return found[0] if found else None
 
-    def answer(self, question: str, *, home_area: str | None = None, occupation_hint: str | None = None) -> DataAnswer:
-        """Facts for ``question``; ``home_area`` overrides the deployment's for this call."""
+    def answer(self, question: str, *, home_area: str | None = None, occupation_hint: str | None = None,
+               asks_hint: frozenset[str] = frozenset()) -> DataAnswer:
+        """Facts for ``question``; ``home_area`` overrides the deployment's for this call.
+        ``asks_hint`` is what a follow-up asks by referring back ("and what about x-ray techs?"):
+        used when the question names a place or an occupation but asks nothing itself."""
         resolver = self.resolver
         if resolver is None:
             return DataAnswer(Resolution(), (), state=_state_of(home_area or self.home_area))
@@ -81,6 +84,8 @@ class DataDesk:
             # "what did repairers earn back in 2010": the releases here are newer than the year asked
             return DataAnswer(Resolution(), (), state=home.state if home else None)
         res = resolver.resolve(question, home=home)
+        if asks_hint and not res.asks & DATA_ASKS and (res.occupations or res.place_named):
+            res = replace(res, asks=res.asks | asks_hint)
         if not res.occupations and occupation_hint:
             hinted, _ = resolver.find_occupations(occupation_hint)
             if hinted:
