@@ -103,7 +103,7 @@ class Resolution:
 
 ASKS = {
     "pay": r"\b(make|makes|making|earn(s|ing)?(?! (a|an|the|my|your|their)\b| certif| credential| degree)|"
-           r"pay|pays|paid|salar(y|ies)|wages?|income|money|earnings|hourly|rate|compensation|"
+           r"pay|pays|paid|salar(y|ies)|wages?|income|money|earnings|hourly|(?<!growth )(?<!vacancy )rate|compensation|"
            r"how much .* get)\b",
     "employment": r"\b(how many|number of|employ(ed|ment|s)?|jobs are there|jobs (in|near|around)\b|"
                   r"work(ing)? (as|in)\b.*\bhow many)",
@@ -129,7 +129,7 @@ ASKS = {
     "related": r"\b(similar|related|other (jobs|careers|occupations)|jobs like|careers like|alternatives?|"
                r"like being)\b",
     "programs": r"\b(programs? of study|major|what (should|do) i study|study (to|for)|what to study|cip|"
-                r"college programs?|what programs?|programs? (should|do|can) i)\b",
+                r"college programs?|what programs?|programs? (should|do|can) i|courses? of study)\b",
     "compare": r"\b(vs\.?|versus|compare[ds]?|comparison|which pays|better pay|pays more|or)\b",
 }
 _ASK_PATTERNS = {name: re.compile(pattern, re.I) for name, pattern in ASKS.items()}
