@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from feedserver import FeedServer
 from test_bills_refresh import SAMPLES
 
@@ -21,6 +22,8 @@ from assistant.bills.ids import parse_bill_id
 from assistant.config import Settings
 from assistant.db import connect
 from assistant.feeds.models import utc_now
+
+pytestmark = pytest.mark.slow  # real subprocesses; the rerun loads the real model to index
 
 #: (bill, congress) of three sample files, fetched one at a time in this order's workers.
 BILLS = [("s2902", 116), ("hr5053", 116), ("hr4907", 116)]
@@ -86,3 +89,22 @@ def test_sigterm_stores_the_bill_under_way_and_stops_cleanly(tmp_path):
         out, err = again.communicate(timeout=120)
         assert again.returncode == 0, err
         assert sorted(stored_versions(data_dir).values()) == [1, 1, 1]
+
+
+def test_a_second_signal_stops_at_once(tmp_path):
+    data_dir = tmp_path / "data"
+    with FeedServer() as server:
+        track_all(data_dir, server)
+        process = refresh(data_dir, "--workers", "1")
+        try:
+            process.stdout.readline()
+            process.send_signal(signal.SIGTERM)
+            first = process.stderr.readline()  # heard (two signals sent at once would merge into one)
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=30)
+            err = first + err
+        finally:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "second signal: stopping now" in err and "Traceback" not in err
+    assert sorted(stored_versions(data_dir).values()) == [0, 0, 1]  # the bill in its fetch was not stored
