@@ -8,6 +8,7 @@ signal always lands while a bill is being fetched.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,13 +75,15 @@ def test_sigterm_stores_the_bill_under_way_and_stops_cleanly(tmp_path):
             process.kill()
 
         assert process.returncode == 0, err
-        assert "SIGTERM: finishing the bill under way, then stopping" in err
-        assert "stopped after 2 bill(s); the others and indexing wait for the next refresh" in err
-        assert "Traceback" not in err
+        assert "SIGTERM: finishing the bill under way, then stopping" in err and "Traceback" not in err
+        # The signal lands just after the first bill is stored: the second is stored too if its fetch
+        # ends before the command looks at the signal, else abandoned; the third never is.
+        stopped = re.search(r"stopped after (\d) bill\(s\); the others and indexing wait for the next refresh", err)
+        assert stopped and stopped.group(1) in ("1", "2"), err
         reported = [line for line in [first, *out.splitlines()] if line.strip()]
-        assert len(reported) == 2 and all("tracking started" in line for line in reported), reported
-        versions = stored_versions(data_dir)
-        assert sorted(versions.values()) == [0, 1, 1], versions  # two stored whole, one abandoned
+        assert len(reported) == int(stopped.group(1)) and all("tracking started" in line for line in reported)
+        versions = sorted(stored_versions(data_dir).values())
+        assert versions == [0] * (3 - len(reported)) + [1] * len(reported)  # each stored whole or not at all
 
         # The next refresh stores the abandoned bill (its files now answer at once).
         for path in paths.values():
