@@ -32,10 +32,8 @@ def test_sigterm_between_runs_exits_zero_at_once(tmp_path):
     proc = _start(tmp_path)
     try:
         _wait_for(proc, "next run in")
-        started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
-        assert time.monotonic() - started < 5
+        assert proc.wait(timeout=10) == 0  # not the hour to the next run
         assert "stopped" in proc.stderr.read()
     finally:
         proc.kill()
