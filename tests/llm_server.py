@@ -45,6 +45,20 @@ def _pieces(text: str) -> list[str]:
     return [*out, word] if word else out
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Keeps a handler's error (a client that hung up early) instead of printing it: under
+    CliRunner the print would land in the output of the command under test."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.errors: list[str] = []
+
+    def handle_error(self, request, client_address) -> None:
+        import traceback
+
+        self.errors.append(traceback.format_exc())
+
+
 class _Server:
     """A threaded HTTP server whose handler asks ``respond`` what to send."""
 
@@ -78,7 +92,7 @@ class _Server:
                     return owner.send(self, 500, "application/json", b'{"error": "scripted failure"}')
                 owner.handle_post(self, body, reply)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
