@@ -88,15 +88,29 @@ def test_who_is_on_senate_help(desk):
     assert fact.title == "Senate Committee on Health, Education, Labor, and Pensions"
     assert fact.source == "unitedstates/congress-legislators, 2026-06-15"
     assert fact.url == "http://www.help.senate.gov/"
-    assert fact.sentences[0] == ("The chair of the Senate Committee on Health, Education, Labor, and Pensions is "
-                                 "Bill Cassidy (Republican, Louisiana).")
-    assert "Rand Paul (Republican, Kentucky)" in fact.sentences[-1]
+    # "who is on" is answered by one sentence naming all 23, leaders with their role
+    assert fact.sentences[0].startswith("The Senate Committee on Health, Education, Labor, and Pensions has 23 "
+                                        "members: Bill Cassidy (Republican, Louisiana), chair; ")
+    assert "Rand Paul (Republican, Kentucky)" in fact.sentences[0] and len(fact.sentences) == 1
+
+
+def test_the_role_or_member_asked_about_comes_first(desk):
+    [ranking] = desk.facts("ranking member of the senate HELP committee")
+    assert ranking.sentences[0] == ("The ranking member of the Senate Committee on Health, Education, Labor, and "
+                                    "Pensions is Bernard Sanders (Independent, Vermont).")
+    [markey] = desk.facts("is senator markey on the HELP committee")
+    assert markey.sentences[0] == ("Edward J. Markey (Democrat, Massachusetts) is a member of the Senate Committee "
+                                   "on Health, Education, Labor, and Pensions.")
+    [chair] = desk.facts("who chairs the senate HELP committee")
+    assert chair.sentences[0].startswith("The chair of the Senate Committee") and "Cassidy" in chair.sentences[0]
 
 
 def test_the_massachusetts_delegation(desk):
     [fact] = desk.facts("Who are the members of Congress from Massachusetts?")
-    assert fact.sentences[0] == "Massachusetts has 11 members of Congress: 2 senators and 9 representatives."
-    assert "Elizabeth Warren (Democrat, Massachusetts)" in fact.sentences[1]
+    assert fact.sentences[0].startswith(
+        "Massachusetts's 11 members of Congress are Senators Edward J. Markey (Democrat, Massachusetts) and Elizabeth "
+        "Warren (Democrat, Massachusetts); and Representatives Richard E. Neal (Democrat, Massachusetts-1), ")
+    assert len(fact.sentences) == 1
     assert len(fact.data["members"]) == 11
 
 

@@ -30,6 +30,10 @@ _CHAIR_ASK = re.compile(r"\b(chairs?|chaired|chairman|chairwoman|chairperson|lea
 _DELEGATION_ASK = re.compile(r"\b(members? of congress|congressional delegation|delegation|senators|"
                              r"representatives|congressmen|congresswomen)\b", re.I)
 _ROLE_ORDER = ("chair", "vice chair", "ranking member")
+_MEMBERS_ASK = re.compile(r"\bwho(?:'s| is| are)? (?:on|sits? on|serves? on)\b|\bmembers?(?:hip)?\b", re.I)
+#: Which role sentence a question asks for first ("ranking member of ...", "who is vice chair").
+_ROLE_ASKS = (("ranking member", re.compile(r"\branking\b", re.I)),
+              ("vice chair", re.compile(r"\bvice[- ]chair", re.I)))
 
 
 def normalize(text: str) -> str:
@@ -47,7 +51,7 @@ class PeopleDesk:
         store.ensure_schema(self.conn)
         committee = self.committee_in(question)
         if committee is not None:
-            return [self.committee_fact(committee, chairs_only=bool(_CHAIR_ASK.search(question)))]
+            return [self.committee_fact(committee, chairs_only=bool(_CHAIR_ASK.search(question)), question=question)]
         state = _state_in(question)
         if state and _DELEGATION_ASK.search(question):
             fact = self.delegation_fact(state)
@@ -92,7 +96,9 @@ class PeopleDesk:
 
     # -- rendering -------------------------------------------------------------------------------
 
-    def committee_fact(self, committee: dict, *, chairs_only: bool) -> Fact:
+    def committee_fact(self, committee: dict, *, chairs_only: bool, question: str = "") -> Fact:
+        """The committee's leaders, then its other members; the sentence the question asks for
+        first: the role it names ("ranking member"), or the member it names ("is Markey on it")."""
         rows = self.conn.execute(
             "SELECT s.member_name, s.role, s.title, s.rank, m.* FROM people_memberships s "
             "LEFT JOIN people_members m ON m.member_id = s.member_id WHERE s.committee_id = ? ORDER BY s.rank",
@@ -113,6 +119,22 @@ class PeopleDesk:
                 sentences.append(f"The {name} has {len(rows)} members; the others are {_and(others)}.")
         if not rows:
             sentences.append(f"The source lists no members of the {name}.")
+        named = [r for r in rows if _surname(r["member_name"]) and re.search(
+            rf"\b{re.escape(_surname(r['member_name']))}\b", question, re.I)]
+        if rows and not named and not chairs_only and _MEMBERS_ASK.search(question):
+            # "who's on the committee": one sentence names everyone, leaders with their role.
+            everyone = [_person(r) + (f", {r['role']}" if r["role"] in _ROLE_ORDER else "") for r in rows]
+            sentences = [f"The {name} has {len(rows)} members: {_and(everyone)}."]
+        elif named:
+            row = named[0]
+            role = f"the {row['role']}" if row["role"] in _ROLE_ORDER else "a member"
+            sentences.insert(0, f"{_person(row)} is {role} of the {name}.")
+        else:
+            asked = next((role for role, pattern in _ROLE_ASKS if pattern.search(question)), None)
+            first = next((x for x in sentences if asked and x.startswith(f"The {asked}")), None)
+            if first:
+                sentences.remove(first)
+                sentences.insert(0, first)
         source = committee["source"]
         return Fact(
             doc_id=f"committee-{committee['committee_id']}", title=name, source=self._source(source),
@@ -131,12 +153,10 @@ class PeopleDesk:
         senators = [_person(r) for r in rows if r["chamber"] == "senate"]
         house = [_person(r) for r in rows if r["chamber"] == "house"]
         where = STATES.get(state, state)
-        sentences = [f"{where} has {len(rows)} members of Congress: {len(senators)} senators and "
-                     f"{len(house)} representatives."]
-        if senators:
-            sentences.append(f"Its senators are {_and(senators)}.")
-        if house:
-            sentences.append(f"Its representatives are {_and(house)}.")
+        # One sentence names everyone: it is the answer to "who are the members of Congress from X".
+        groups = [f"Senator{'s' if len(senators) > 1 else ''} {_and(senators)}" if senators else "",
+                  f"Representative{'s' if len(house) > 1 else ''} {_and(house)}" if house else ""]
+        sentences = [f"{where}'s {len(rows)} members of Congress are {'; and '.join(g for g in groups if g)}."]
         return Fact(
             doc_id=f"delegation-{state}", title=f"Members of Congress from {where}",
             source=self._source(parse.CONGRESS), url=SOURCE_PAGES[parse.CONGRESS], sentences=tuple(sentences),
@@ -167,6 +187,12 @@ class PeopleDesk:
     def _source(self, layout: str) -> str:
         day = store.as_of(self.conn).get(layout)
         return f"{SOURCES.get(layout, layout)}, {day}" if day else SOURCES.get(layout, layout)
+
+
+def _surname(name: str | None) -> str:
+    """The last word of a member's name that is not a suffix ("Sanders" of "Bernard Sanders")."""
+    words = [w for w in (name or "").replace(",", " ").split() if w.rstrip(".").lower() not in ("jr", "sr", "ii", "iii")]
+    return words[-1] if words and len(words[-1]) > 2 else ""
 
 
 def _names(row) -> list[str]:
@@ -216,6 +242,8 @@ def _title(row) -> str:
 
 
 def _and(items: list[str]) -> str:
+    """"a, b, and c"; items with commas outside their parentheses ("X (...), chair") take semicolons."""
     if len(items) <= 2:
         return " and ".join(items)
-    return ", ".join(items[:-1]) + ", and " + items[-1]
+    sep = "; " if any("," in re.sub(r"\([^)]*\)", "", item) for item in items) else ", "
+    return sep.join(items[:-1]) + f"{sep}and " + items[-1]
