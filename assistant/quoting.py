@@ -183,7 +183,10 @@ _MONEY_WORDS = re.compile(
 
 def question_kind(question: str) -> str | None:
     """What ``question`` asks for: address, list, amount, date, person, place, definition, steps.
-    A bare bill number ("h.r. 6445", "hawaii sb 760") asks what that bill is."""
+    A bare bill number ("h.r. 6445", "hawaii sb 760") asks what that bill is, and "how does the law
+    define X" what X is, whatever else its words suggest ("in-demand" is not an amount)."""
+    if _DEF_VERB.search(question):
+        return "definition"
     for kind, pattern in _KINDS:
         if pattern.search(question):
             if kind == "definition" and _definition_subject(question) is None:
@@ -249,8 +252,13 @@ _BARE_BILL = re.compile(
     r"^\s*(?:[a-z]+\s+){0,2}?(?P<x>(?:h\.?\s?r\.?|s\.?|h\.?|[hs]\.?\s?[bd]\.?)\s?\d+)\s*\??\s*$", re.I)
 
 
+#: "how does the perkins law define career and technical education", "definition of on-the-job training"
+_DEF_VERB = re.compile(r"\b(?:define[sd]?|definition of|meaning of)\s+(?:an?\s+|the\s+)?[\"“']?"
+                       r"(?P<x>[a-z][\w\s-]{2,60}?)[\"”']?(?:\s+(?:in|under|according)\b.*)?\s*\??\s*$", re.I)
+
+
 def _definition_subject(question: str) -> str | None:
-    bare = _BARE_BILL.match(question)
+    bare = _BARE_BILL.match(question) or _DEF_VERB.search(question)
     if bare:
         return bare.group("x")
     question = re.split(r"\s+and\s+(?:who|what|how|where|when|why|is|are|can|does|do)\b|,", question)[0]

@@ -144,7 +144,8 @@ _STOP = frozenset(
 )
 #: Question words and the words the statute uses for them ("must" -> "required", "shall").
 _SYNONYMS = {"must": ("required", "shall"), "required": ("shall",), "may": ("permissible", "may"),
-             "allowed": ("permissible", "may"), "pay": ("funds",), "money": ("funds",)}
+             "allowed": ("permissible", "may"), "pay": ("funds",), "money": ("funds",),
+             "share": ("percent",), "reps": ("representatives",), "rep": ("representative",)}
 MAX_SENTENCES = 4
 
 
@@ -243,6 +244,42 @@ def best_subsection(parts: list[tuple[str, list[str]]], question: str) -> int:
     return best
 
 
+_TERM_ASK = re.compile(
+    r"\b(?:definition of|define[sd]?|meaning of|the term)\s+(?:an?\s+|the\s+)?[\"“']?(?P<x>[a-z][\w\s-]{2,60}?)[\"”']?"
+    r"(?:\s+(?:in|under|according|for|mean)\b|\s*\??\s*$)"
+    r"|\bwhat (?:is|are) (?:an?\s+|the\s+)?[\"“']?(?P<y>[a-z][\w\s-]{2,60}?)[\"”']? (?:under|in|according to) "
+    r"(?:the |federal )?(?:law|statute|wioa|perkins|section)", re.I)
+
+
+def defined_term(question: str) -> str | None:
+    """The term a question asks the law's definition of ("how does federal law define an
+    in-demand industry sector or occupation" -> "in-demand industry sector or occupation")."""
+    match = _TERM_ASK.search(question)
+    return " ".join((match.group("x") or match.group("y")).split()).lower() if match else None
+
+
+def _defines_term(line: str, term: str) -> bool:
+    """Whether ``line`` is the paragraph defining ``term`` ("The term “on-the-job training” means")."""
+    quoted = re.search(r"term[s]?\s+[“\"](?P<t>[^”\"]+)[”\"]", line)
+    return bool(quoted) and quoted.group("t").lower().rstrip("s") == term.rstrip("s")
+
+
+def _asked_first(sentences: list[str], question: str) -> list[str]:
+    """The sentence sharing clearly most words with the question first, the others in order:
+    "what share of a local board has to be workforce reps" leads with "(B) not less than 20
+    percent of the members of each local board shall be representatives of the workforce"."""
+    if len(sentences) < 2 or not question:
+        return sentences
+    wanted = _words(question) - _STOP
+    for word in list(wanted):
+        wanted.update(_stem(w) for w in _SYNONYMS.get(word, ()))
+    scores = [len(wanted & _words(s)) for s in sentences]
+    best = max(range(len(sentences)), key=lambda i: scores[i])
+    if scores[best] <= scores[0]:
+        return sentences
+    return [sentences[best], *(s for i, s in enumerate(sentences) if i != best)]
+
+
 def _month_year(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%B %Y")
 
@@ -286,8 +323,13 @@ class StatuteDesk:
             index = labels.index(cited.subsection)
         else:
             index = best_subsection(parts, question) if question else 0
+        lines = [line for _, lines in parts[index:] for line in lines]
+        term = defined_term(question)
+        defining = next((i for i, line in enumerate(lines) if term and _defines_term(line, term)), None)
+        if defining is not None and not cited.subsection:
+            lines = lines[defining:]  # "definition of recognized postsecondary credential": that paragraph
         # A short subsection runs on into the next ones, up to the sentence limit.
-        sentences = opening_sentences([line for _, lines in parts[index:] for line in lines])
+        sentences = _asked_first(opening_sentences(lines), question)
         if not sentences:
             return None
         where = f"{cited.citation}({labels[index]})" if labels[index] and len(labels[index]) <= 2 else cited.citation
