@@ -171,6 +171,23 @@ async def drain_answers(grace_s: float) -> None:
     writes = _history_writes()
     if writes:
         await asyncio.wait(writes, timeout=grace_s)
+    await _close_connections(timeout_s=grace_s)
+
+
+async def _close_connections(*, timeout_s: float) -> None:
+    """Close the chats' connections from our side, after what is queued for them has been sent.
+
+    uvicorn's shutdown would drop them at once, and with them a notice still queued behind them
+    (seen in tests/test_serve_drain.py); python-engineio's ``disconnect`` sends each socket's queue
+    before its close packet.
+    """
+    from chainlit.server import sio
+
+    if sio.eio.sockets:
+        try:
+            await asyncio.wait_for(sio.eio.disconnect(), timeout=timeout_s)
+        except TimeoutError:
+            log.warning("some chat connections did not close within %g s", timeout_s)
 
 
 def _in_flight() -> list[tuple[object, asyncio.Task]]:
