@@ -152,7 +152,8 @@ class _DrainingServer(uvicorn_server.Server):
 
 async def drain_answers(grace_s: float) -> None:
     """Wait up to ``grace_s`` for the chats' running tasks (answers, commands); cancel those still
-    running and tell their readers with ``STOPPED_NOTICE``; then let the history writes land."""
+    running and tell their readers with ``STOPPED_NOTICE``; let the history writes land; then close
+    the chat connections once their queued messages are sent."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace_s
     running = _in_flight()
