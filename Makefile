@@ -8,13 +8,13 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test test-fast test-slow setup browser bench clean
+.PHONY: run test test-fast test-slow setup browser postgres bench clean
 
 run: $(STAMP)
 	$(BIN)/assistant --data-dir $(DATA) ingest corpus/ --prune
 	$(BIN)/assistant --data-dir $(DATA) serve --port $${PORT:-8000}
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -m "not slow" -q
 	timeout 1200 $(BIN)/python -m pytest -m slow -q
 
@@ -36,6 +36,11 @@ $(STAMP): pyproject.toml constraints.txt
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@test tests/a11y/node_modules/.package-lock.json -nt tests/a11y/package-lock.json || npm ci --prefix tests/a11y --no-audit --no-fund --silent
+
+# The Postgres contract tests start Debian's server themselves (tests/pg_support.py: initdb in a
+# temporary directory, a free loopback port); this only makes sure the package is there.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
 bench: $(STAMP)
 	$(BIN)/python bench/query.py --chunks 10000

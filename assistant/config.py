@@ -35,6 +35,10 @@ class Settings:
     #: A Chroma server (``http://host:port``); embedded files under ``data_dir`` when empty.
     #: ``ASSISTANT_CHROMA_URL``.
     chroma_url: str = ""
+    #: A Postgres database (``postgresql://user:password@host:port/name``) for the catalog and its
+    #: keyword index; SQLite under ``data_dir`` when empty (docs/postgres.md says what moves today).
+    #: ``ASSISTANT_DATABASE_URL``.
+    database_url: str = ""
     #: Passages an answer may draw on (``ask --k``). ``ASSISTANT_TOP_K``.
     top_k: int = 5
     #: Most passages one document may contribute to a result list. ``ASSISTANT_MAX_CHUNKS_PER_DOC``.
@@ -109,6 +113,8 @@ class Settings:
             raise ConfigError("ASSISTANT_CHUNK_OVERLAP must be smaller than ASSISTANT_CHUNK_SIZE")
         if self.top_k < 1:
             raise ConfigError("--k must be at least 1")
+        if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("ASSISTANT_DATABASE_URL: expected a postgresql:// URL")
 
     def replace(self, **changes) -> Settings:
         new = dataclasses.replace(self, **changes)

@@ -1,14 +1,17 @@
-"""The SQLite catalog file: opening it, and per-component schema migrations.
+"""The SQLite catalog file: opening it, and per-component schema migrations on either dialect.
 
-Each component (``catalog``, ``feeds``, ...) owns an ordered list of migration scripts; the
+Each component (``catalog``, ``feeds``, ...) owns an ordered list of migration steps; the
 ``schema_version`` table records how many of each have run, so upgrading an old data directory
-applies only what is missing, in order, each in its own transaction.
+(or database) applies only what is missing, in order, each in its own transaction. A step is
+portable SQL (a string) or a ``Step`` giving SQL per dialect; the same table records both, so
+``assistant status`` reads versions the same way on SQLite and Postgres.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import IndexNotReadyError
@@ -32,37 +35,100 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str]) -> int:
-    """Apply the scripts of ``migrations`` not yet applied for ``component``; return the version."""
-    row = conn.execute("SELECT version FROM schema_version WHERE component = ?", (component,)).fetchone()
-    current = row[0] if row else 0
-    if current > len(migrations):
-        raise IndexNotReadyError(
-            f"{component} schema is version {current}, newer than this program knows "
-            f"({len(migrations)}); upgrade the assistant"
-        )
-    for version, script in enumerate(migrations[current:], start=current + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_version (component, version) VALUES (?, ?) "
-                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                (component, version),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return len(migrations)
+@dataclass(frozen=True)
+class Step:
+    """One migration step written once per dialect (types, full-text search and DDL differ)."""
+
+    sqlite: str
+    postgres: str
+
+
+def dialect(conn) -> str:
+    """``sqlite`` for the standard library's connections; anything else is a psycopg one."""
+    return "sqlite" if isinstance(conn, sqlite3.Connection) else "postgres"
+
+
+def migrate(conn, component: str, migrations: Sequence[str | Step]) -> int:
+    """Apply the steps of ``migrations`` not yet applied for ``component``; return the version.
+
+    The version is read inside each step's transaction, under a lock that other processes
+    migrating the same database wait for (SQLite's write lock, a Postgres advisory lock), so two
+    processes starting at once never run a step twice.
+    """
+    name = dialect(conn)
+    if _version(conn, name, component) == len(migrations):
+        return len(migrations)  # the usual case: no write lock taken just to open
+    while True:
+        with _locked(conn, name, component):
+            current = _version(conn, name, component)
+            if current > len(migrations):
+                raise IndexNotReadyError(
+                    f"{component} schema is version {current}, newer than this program knows "
+                    f"({len(migrations)}); upgrade the assistant"
+                )
+            if current == len(migrations):
+                return current
+            _run_script(conn, name, _script(migrations[current], name))
+            _record(conn, name, component, current + 1)
+
+
+def versions(conn) -> dict[str, int]:
+    """Each component's schema version in this database."""
+    return {row[0]: row[1] for row in conn.execute("SELECT component, version FROM schema_version ORDER BY component")}
+
+
+def _script(step: str | Step, name: str) -> str:
+    return step if isinstance(step, str) else getattr(step, name)
+
+
+class _locked:
+    """One transaction holding the database's migration lock for ``component``."""
+
+    def __init__(self, conn, name: str, component: str) -> None:
+        self.conn, self.name, self.component = conn, name, component
+
+    def __enter__(self):
+        if self.name == "sqlite":
+            self.conn.execute("BEGIN IMMEDIATE")
+        else:
+            self.conn.execute("BEGIN")
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"migrate:{self.component}",))
+
+    def __exit__(self, exc_type, *_):
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _version(conn, name: str, component: str) -> int:
+    mark = "?" if name == "sqlite" else "%s"
+    row = conn.execute(f"SELECT version FROM schema_version WHERE component = {mark}", (component,)).fetchone()
+    return row[0] if row else 0
+
+
+def _record(conn, name: str, component: str, version: int) -> None:
+    mark = "?" if name == "sqlite" else "%s"
+    conn.execute(
+        f"INSERT INTO schema_version (component, version) VALUES ({mark}, {mark}) "
+        "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+        (component, version),
+    )
+
+
+def _run_script(conn, name: str, script: str) -> None:
+    if name == "postgres":
+        conn.execute(script)  # psycopg runs several statements in one call when there are no parameters
+        return
+    for statement in _statements(script):
+        conn.execute(statement)
 
 
 def _statements(script: str) -> list[str]:
     # executescript() would commit our transaction; split on complete statements instead.
+    # Split at each ";" and join pieces until one is complete (a trigger body holds several ";").
     out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
+    for piece in script.split(";"):
+        if not buf and not piece.strip():
+            continue
+        buf += piece + ";"
         if sqlite3.complete_statement(buf):
             out.append(buf.strip())
             buf = ""

@@ -51,6 +51,11 @@ class Service:
 
     @cached_property
     def catalog(self) -> Catalog:
+        """The catalog and keyword index: Postgres when ``database_url`` is set, else the SQLite file."""
+        if self.settings.database_url:
+            from assistant.retrieval.pg_catalog import open_pg_catalog
+
+            return open_pg_catalog(self.settings.database_url)
         return Catalog(self.db)
 
     @cached_property
@@ -152,7 +157,7 @@ class Service:
             prefer_audience=profile,
         )
         hits = hybrid_search(
-            question=question, query_vector=query_vector, vectors=self.vectors, conn=self.db,
+            question=question, query_vector=query_vector, vectors=self.vectors, keywords=self.catalog,
             filters=filters, params=params, timings=timings,
         )
         return hits, query_vector
@@ -407,7 +412,16 @@ class Service:
             "embedding_model": self.settings.embedding_model,
             "llm": self.llm_status(),
             "feeds": self.feed_status(),
+            "backend": "postgres" if self.settings.database_url else "sqlite",
+            "database": self.catalog.describe(),
+            "schema": self.schema_versions(),
         }
+
+    def schema_versions(self) -> dict[str, int]:
+        """Each component's schema version; the catalog's from wherever the catalog lives."""
+        from assistant.db import versions
+
+        return {**versions(self.db), **self.catalog.schema_versions()}
 
     def llm_status(self) -> str:
         """The provider, and for an LLM whether it answers right now (a live call, 10 s at most)."""
@@ -427,6 +441,8 @@ class Service:
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.close()
+        if "catalog" in self.__dict__ and hasattr(self.catalog, "close"):
+            self.catalog.close()
 
 
 def _local_first(passages: list, state: str | None) -> list:

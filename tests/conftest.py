@@ -102,3 +102,22 @@ def starter_service(tmp_path_factory):
     assert not report.failed, report.failed
     yield service
     service.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real Postgres on loopback for the whole session (tests/pg_support.py), started on first use."""
+    from pg_support import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_settings(request, tmp_path):
+    """Settings for each catalog backend in turn: SQLite under tmp_path, or a fresh Postgres database."""
+    if request.param == "sqlite":
+        return Settings(data_dir=tmp_path / "data")
+    url = request.getfixturevalue("postgres_server").create_database()
+    return Settings(data_dir=tmp_path / "data", database_url=url)

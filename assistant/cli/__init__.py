@@ -254,6 +254,8 @@ def status(service: Service, as_json: bool) -> None:
     click.echo(f"documents: {info['documents']}\nchunks: {info['chunks']}")
     click.echo(f"embedding model: {info['embedding_model']}\nllm: {info['llm']}")
     click.echo(f"data dir: {service.settings.data_dir}")
+    click.echo(f"database: {info['database']}")
+    click.echo("schema: " + ", ".join(f"{name} {version}" for name, version in sorted(info["schema"].items())))
     for feed in info["feeds"]:
         state = f"error: {feed['last_error']}" if feed["last_error"] else f"ok {feed['last_success'] or 'never'}"
         click.echo(f"feed {feed['name']}: {state}")

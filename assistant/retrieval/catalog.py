@@ -19,11 +19,14 @@ from datetime import UTC, datetime
 import numpy as np
 
 from assistant import db
+from assistant.retrieval import lexical, pg_schema
+from assistant.retrieval.filters import Filters
 from assistant.retrieval.lexical import normalize
 from assistant.types import Chunk, Document
 
 MIGRATIONS = [
-    """
+    db.Step(
+        sqlite="""
     CREATE TABLE documents (
         doc_id TEXT PRIMARY KEY,
         source TEXT NOT NULL,
@@ -56,6 +59,8 @@ MIGRATIONS = [
         tokenize = 'porter unicode61'
     );
     """,
+        postgres=pg_schema.CATALOG_V1,
+    ),
 ]
 
 
@@ -195,20 +200,60 @@ class Catalog:
             f" WHERE chunk_id IN ({marks})",
             list(chunk_ids),
         )
-        out = {}
-        for r in rows:
-            spans = [tuple(s) for s in json.loads(r["sentence_spans"])]
-            vectors = np.frombuffer(r["sentence_vectors"], dtype=np.float16).astype(np.float32)
-            out[r["chunk_id"]] = StoredChunk(
-                chunk_id=r["chunk_id"], doc_id=r["doc_id"], text=r["text"], headings=r["headings"],
-                spans=spans, vectors=vectors.reshape(len(spans), -1) if spans else vectors.reshape(0, 0),
-            )
-        return out
+        return {r["chunk_id"]: stored_chunk(r) for r in rows}
 
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return docs, chunks
+
+    def keyword_search(self, question: str, *, k: int, filters: Filters) -> list[lexical.KeywordMatch]:
+        """BM25 over the FTS5 table: the keyword side of the hybrid search."""
+        return lexical.search(self.conn, question, k=k, filters=filters)
+
+    def keyword_metadata(self, chunk_ids: Sequence[str]) -> dict[str, dict]:
+        """Metadata for keyword-only hits, read from the catalog in the shape Chroma stores it."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self.conn.execute(f"{HIT_METADATA_SQL} WHERE c.chunk_id IN ({marks})", list(chunk_ids))
+        return {r["chunk_id"]: hit_metadata(r) for r in rows}
+
+    def describe(self) -> str:
+        """Where this catalog lives, for ``assistant status``."""
+        path = next((row[2] for row in self.conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+        return f"sqlite: {path or ':memory:'}"
+
+    def schema_versions(self) -> dict[str, int]:
+        return db.versions(self.conn)
+
+
+#: The columns ``hit_metadata`` reads; both backends select them with this statement.
+HIT_METADATA_SQL = (
+    "SELECT c.chunk_id, c.text, c.headings, c.position, d.doc_id, d.title, d.source, d.url, d.doc_type,"
+    " d.jurisdiction, d.published, d.audience FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+)
+
+
+def hit_metadata(row) -> dict:
+    """A catalog row (``HIT_METADATA_SQL``) as the flat metadata Chroma stores with each vector."""
+    audiences = row["audience"].split(",")
+    return {
+        "doc_id": row["doc_id"], "title": row["title"], "source": row["source"], "url": row["url"],
+        "doc_type": row["doc_type"], "jurisdiction": row["jurisdiction"], "published": row["published"],
+        "headings": row["headings"], "position": row["position"], "text": row["text"],
+        "aud_student": "student" in audiences, "aud_advocacy": "advocacy" in audiences,
+    }
+
+
+def stored_chunk(row) -> StoredChunk:
+    """A ``chunks`` row with its sentence spans and float16 sentence vectors decoded."""
+    spans = [tuple(s) for s in json.loads(row["sentence_spans"])]
+    vectors = np.frombuffer(row["sentence_vectors"], dtype=np.float16).astype(np.float32)
+    return StoredChunk(
+        chunk_id=row["chunk_id"], doc_id=row["doc_id"], text=row["text"], headings=row["headings"],
+        spans=spans, vectors=vectors.reshape(len(spans), -1) if spans else vectors.reshape(0, 0),
+    )
 
 
 class _transaction:

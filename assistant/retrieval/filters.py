@@ -79,20 +79,23 @@ class Filters:
             return None
         return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
-    def to_sql(self, alias: str = "d") -> tuple[str, list]:
-        """An SQL condition over a table with the filter columns (aliased ``alias``) and its parameters."""
+    def to_sql(self, alias: str = "d", *, mark: str = "?") -> tuple[str, list]:
+        """An SQL condition over a table with the filter columns (aliased ``alias``) and its parameters.
+
+        ``mark`` is the driver's parameter marker (``?`` for sqlite3, ``%s`` for psycopg).
+        """
         clauses: list[str] = []
         params: list = []
         if self.doc_types:
-            clauses.append(f"{alias}.doc_type IN ({','.join('?' * len(self.doc_types))})")
+            clauses.append(f"{alias}.doc_type IN ({','.join([mark] * len(self.doc_types))})")
             params += list(self.doc_types)
         if self.audience:
-            clauses.append(f"(',' || {alias}.audience || ',') LIKE ?")
+            clauses.append(f"(',' || {alias}.audience || ',') LIKE {mark}")
             params.append(f"%,{self.audience},%")
         if self.jurisdictions:
-            clauses.append(f"{alias}.jurisdiction IN ({','.join('?' * len(self.jurisdictions))})")
+            clauses.append(f"{alias}.jurisdiction IN ({','.join([mark] * len(self.jurisdictions))})")
             params += list(self.jurisdictions)
         if self.since:
-            clauses.append(f"{alias}.published >= ?")
+            clauses.append(f"{alias}.published >= {mark}")
             params.append(int(self.since.strftime("%Y%m%d")))
         return (" AND ".join(clauses) or "1"), params

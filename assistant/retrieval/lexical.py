@@ -67,12 +67,17 @@ EXPANSIONS = {
 }
 
 
-def fts_query(question: str) -> str:
-    """An FTS5 MATCH expression: any of the terms, each quoted so no term is read as syntax."""
+def expanded_terms(question: str) -> list[str]:
+    """The question's content words followed by their ``EXPANSIONS`` (both keyword backends use these)."""
     terms = query_terms(question)
     for term in list(terms):
         terms += [t for t in EXPANSIONS.get(term, ()) if t not in terms]
-    return " OR ".join(f'"{t}"' for t in terms)
+    return terms
+
+
+def fts_query(question: str) -> str:
+    """An FTS5 MATCH expression: any of the terms, each quoted so no term is read as syntax."""
+    return " OR ".join(f'"{t}"' for t in expanded_terms(question))
 
 
 def search(conn: sqlite3.Connection, question: str, *, k: int, filters: Filters) -> list[KeywordMatch]:

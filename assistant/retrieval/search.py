@@ -1,18 +1,20 @@
-"""Hybrid search: Chroma nearest neighbours and FTS5 BM25, fused by Reciprocal Rank Fusion.
+"""Hybrid search: Chroma nearest neighbours and keyword matches, fused by Reciprocal Rank Fusion.
 
     score(chunk) = sum over lists of 1 / (rrf_k + rank)       (Cormack, Clarke, Buettcher 2009)
 
-The same filters go to both sides. Then at most ``max_per_doc`` chunks per document are kept, so
-one long document cannot crowd out the rest. When the question asks for news, a third list
+The keyword side is the catalog's (FTS5 BM25 in SQLite, a weighted ``tsvector`` in Postgres),
+reached through ``KeywordIndex`` so this module holds no SQL. The same filters go to both
+sides. Then at most ``max_per_doc`` chunks per document are kept, so one long document cannot
+crowd out the rest. When the question asks for news, a third list
 ranks the candidates by date, newest first, so recent policy updates rise.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +27,14 @@ _NEWS = re.compile(
     r"\b(new|news|latest|recent(ly)?|this (week|month)|today|changed?|changes|updates?|what's up|happening)\b",
     re.I,
 )
+
+
+class KeywordIndex(Protocol):
+    """The keyword side of the search: either catalog (SQLite or Postgres) provides it."""
+
+    def keyword_search(self, question: str, *, k: int, filters: Filters) -> list[lexical.KeywordMatch]: ...
+
+    def keyword_metadata(self, chunk_ids: Sequence[str]) -> dict[str, dict]: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,7 @@ def hybrid_search(
     question: str,
     query_vector: np.ndarray,
     vectors: VectorStore,
-    conn: sqlite3.Connection,
+    keywords: KeywordIndex,
     filters: Filters,
     params: SearchParams,
     timings: dict | None = None,
@@ -100,7 +110,7 @@ def hybrid_search(
     t0 = time.perf_counter()
     vector_matches = vectors.query(query_vector, k=params.candidates, where=filters.to_chroma())
     t1 = time.perf_counter()
-    keyword_matches = lexical.search(conn, question, k=params.candidates, filters=filters)
+    keyword_matches = keywords.keyword_search(question, k=params.candidates, filters=filters)
     t2 = time.perf_counter()
     if timings is not None:
         timings["chroma"] = (t1 - t0) * 1000
@@ -113,7 +123,7 @@ def hybrid_search(
 
     by_id = {m.chunk_id: m for m in vector_matches}
     missing = [i for i in keyword_ids if i not in by_id]
-    meta = _metadata_for(conn, missing)
+    meta = keywords.keyword_metadata(missing)
 
     def metadata(chunk_id: str) -> dict:
         return by_id[chunk_id].metadata if chunk_id in by_id else meta.get(chunk_id, {})
@@ -162,25 +172,3 @@ def hybrid_search(
         kept = updates + [h for h in kept if h.metadata.get("doc_type") != "policy_update"]
     return kept
 
-
-def _metadata_for(conn: sqlite3.Connection, chunk_ids: Sequence[str]) -> dict[str, dict]:
-    """Metadata for keyword-only hits, read from the catalog in the shape Chroma stores it."""
-    if not chunk_ids:
-        return {}
-    marks = ",".join("?" * len(chunk_ids))
-    rows = conn.execute(
-        "SELECT c.chunk_id, c.text, c.headings, c.position, d.doc_id, d.title, d.source, d.url, d.doc_type,"
-        " d.jurisdiction, d.published, d.audience FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
-        f" WHERE c.chunk_id IN ({marks})",
-        list(chunk_ids),
-    )
-    out = {}
-    for r in rows:
-        audiences = r["audience"].split(",")
-        out[r["chunk_id"]] = {
-            "doc_id": r["doc_id"], "title": r["title"], "source": r["source"], "url": r["url"],
-            "doc_type": r["doc_type"], "jurisdiction": r["jurisdiction"], "published": r["published"],
-            "headings": r["headings"], "position": r["position"], "text": r["text"],
-            "aud_student": "student" in audiences, "aud_advocacy": "advocacy" in audiences,
-        }
-    return out

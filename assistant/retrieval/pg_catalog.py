@@ -1,0 +1,186 @@
+"""The catalog in Postgres (``ASSISTANT_DATABASE_URL``): the same contract as ``catalog.Catalog``.
+
+Documents, chunks and the keyword index share one transaction here too, and the ``state``
+column plays the same part across the gap to Chroma. Keyword search ranks with ``ts_rank`` over
+the weighted ``tsvector`` (title A, headings B, text C, weighed 3:2:1 as FTS5's ``bm25`` columns
+are), normalized by document length as BM25 is, over the same expanded terms and the same filters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+from psycopg.rows import dict_row
+
+from assistant import db, pg
+from assistant.retrieval import lexical
+from assistant.retrieval.catalog import (
+    HIT_METADATA_SQL,
+    MIGRATIONS,
+    StoredChunk,
+    hit_metadata,
+    published_int,
+    stored_chunk,
+)
+from assistant.retrieval.filters import Filters
+from assistant.types import Chunk, Document
+
+#: ``ts_rank`` weights for D, C, B, A (at most 1 each): body 1/3, headings 2/3, title 1.
+RANK_WEIGHTS = "{0, 0.333, 0.667, 1}"
+#: ``ts_rank`` normalization 1: divide by 1 + log(length), so long chunks do not win by length alone.
+RANK_NORMALIZATION = 1
+
+
+def open_pg_catalog(url: str) -> PgCatalog:
+    """Connect to ``url`` and bring the catalog's tables up to date."""
+    conn = pg.connect(url)
+    db.migrate(conn, "catalog", MIGRATIONS)
+    return PgCatalog(conn, url=url)
+
+
+def tsquery(question: str) -> str:
+    """A ``to_tsquery`` expression: any of the terms (they are ``[a-z0-9]+``, so none is syntax)."""
+    return " | ".join(lexical.expanded_terms(question))
+
+
+class PgCatalog:
+    def __init__(self, conn, *, url: str) -> None:
+        self.conn = conn
+        self.url = url
+
+    def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            return cur.execute(sql, params).fetchall()
+
+    def _column(self, sql: str, params: Sequence = ()) -> list:
+        return [r[0] for r in self.conn.execute(sql, params)]
+
+    def hashes(self) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content_hash, state) for every document."""
+        return {r["doc_id"]: (r["content_hash"], r["state"])
+                for r in self._rows("SELECT doc_id, content_hash, state FROM documents")}
+
+    def documents_by_path(self) -> dict[str, list[str]]:
+        """Absolute file path -> its document ids (feed items have no path and are left out)."""
+        out: dict[str, list[str]] = {}
+        for doc_id, path in self.conn.execute("SELECT doc_id, path FROM documents WHERE path != ''"):
+            out.setdefault(path, []).append(doc_id)
+        return out
+
+    def chunk_ids(self, doc_ids: Iterable[str]) -> list[str]:
+        return self._column("SELECT chunk_id FROM chunks WHERE doc_id = ANY(%s)", (list(doc_ids),))
+
+    def all_chunk_ids(self) -> set[str]:
+        return set(self._column("SELECT chunk_id FROM chunks"))
+
+    def pending(self) -> list[str]:
+        return self._column("SELECT doc_id FROM documents WHERE state = 'pending'")
+
+    def mark_pending(self, docs: Sequence[Document], hashes: dict[str, str]) -> None:
+        """Commit the intent to rewrite these documents before their vectors are touched."""
+        now = _now()
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO documents (doc_id, source, path, title, doc_type, jurisdiction, audience, url,"
+                " published, content_hash, state, indexed_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'pending',%s)"
+                " ON CONFLICT (doc_id) DO UPDATE SET state = 'pending'",
+                [(doc.doc_id, doc.source, doc.path, doc.title, doc.doc_type, doc.jurisdiction,
+                  ",".join(doc.audience), doc.link, published_int(doc), hashes[doc.doc_id], now) for doc in docs],
+            )
+
+    def write(self, items: Sequence[tuple[Document, str, list[Chunk], list, list]]) -> None:
+        """Replace documents' chunks and keyword rows and mark them ready, in one transaction."""
+        now = _now()
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("DELETE FROM chunks WHERE doc_id = ANY(%s)", ([doc.doc_id for doc, *_ in items],))
+            cur.executemany(
+                "UPDATE documents SET source=%s, path=%s, title=%s, doc_type=%s, jurisdiction=%s, audience=%s,"
+                " url=%s, published=%s, content_hash=%s, chunk_count=%s, state='ready', indexed_at=%s"
+                " WHERE doc_id=%s",
+                [(doc.source, doc.path, doc.title, doc.doc_type, doc.jurisdiction, ",".join(doc.audience), doc.link,
+                  published_int(doc), digest, len(chunks), now, doc.doc_id) for doc, digest, chunks, *_ in items],
+            )
+            cur.executemany("INSERT INTO chunks VALUES (%s,%s,%s,%s,%s,%s,%s)", list(_chunk_rows(items)))
+            cur.executemany(
+                "INSERT INTO chunks_fts (chunk_id, title, headings, text, doc_type, jurisdiction, audience,"
+                " published) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                list(_keyword_rows(items)),
+            )
+
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        # Chunks and their keyword rows follow through ON DELETE CASCADE.
+        with self.conn.transaction():
+            self.conn.execute("DELETE FROM documents WHERE doc_id = ANY(%s)", (list(doc_ids),))
+
+    def fts_ids(self) -> set[str]:
+        return set(self._column("SELECT chunk_id FROM chunks_fts"))
+
+    def load_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        if not chunk_ids:
+            return {}
+        rows = self._rows(
+            "SELECT chunk_id, doc_id, text, headings, sentence_spans, sentence_vectors FROM chunks"
+            " WHERE chunk_id = ANY(%s)",
+            (list(chunk_ids),),
+        )
+        return {r["chunk_id"]: stored_chunk(r) for r in rows}
+
+    def counts(self) -> tuple[int, int]:
+        docs = self.conn.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
+        chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return docs, chunks
+
+    def keyword_search(self, question: str, *, k: int, filters: Filters) -> list[lexical.KeywordMatch]:
+        """Full-text search over the weighted ``tsvector``, best first."""
+        query = tsquery(question)
+        if not query or k <= 0:
+            return []
+        condition, params = filters.to_sql("f", mark="%s")
+        where = f" AND {condition}" if params else ""
+        rows = self.conn.execute(
+            f"SELECT f.chunk_id, ts_rank('{RANK_WEIGHTS}', f.tsv, q, {RANK_NORMALIZATION}) AS score"
+            f" FROM chunks_fts AS f, to_tsquery('english', %s) AS q WHERE f.tsv @@ q{where}"
+            f" ORDER BY score DESC, f.chunk_id LIMIT %s",
+            [query, *params, k],
+        )
+        # KeywordMatch.bm25 is lower-is-better, as FTS5 reports it.
+        return [lexical.KeywordMatch(chunk_id=chunk_id, bm25=-score) for chunk_id, score in rows]
+
+    def keyword_metadata(self, chunk_ids: Sequence[str]) -> dict[str, dict]:
+        """Metadata for keyword-only hits, in the shape Chroma stores it."""
+        if not chunk_ids:
+            return {}
+        rows = self._rows(f"{HIT_METADATA_SQL} WHERE c.chunk_id = ANY(%s)", (list(chunk_ids),))
+        return {r["chunk_id"]: hit_metadata(r) for r in rows}
+
+    def describe(self) -> str:
+        """Where this catalog lives, for ``assistant status`` (no user name or password)."""
+        return f"postgres: {pg.describe(self.url)}"
+
+    def schema_versions(self) -> dict[str, int]:
+        return db.versions(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _chunk_rows(items) -> Iterable[tuple]:
+    for doc, _digest, chunks, spans, vectors in items:
+        for chunk, chunk_spans, chunk_vectors in zip(chunks, spans, vectors):
+            yield (chunk.chunk_id, doc.doc_id, chunk.position, chunk.text, chunk.headings, json.dumps(chunk_spans),
+                   np.asarray(chunk_vectors, dtype=np.float16).tobytes())
+
+
+def _keyword_rows(items) -> Iterable[tuple]:
+    for doc, _digest, chunks, *_ in items:
+        for chunk in chunks:
+            yield (chunk.chunk_id, lexical.normalize(doc.title), lexical.normalize(chunk.headings),
+                   lexical.normalize(chunk.text), doc.doc_type, doc.jurisdiction, ",".join(doc.audience),
+                   published_int(doc))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
