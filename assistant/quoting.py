@@ -324,6 +324,9 @@ def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "pr
             return bool(_MONEY.search(sentence))
         if _RATE_WORDS.search(question):
             return bool(_PERCENT.search(sentence))
+        counted = _counted_thing(question)
+        if counted:  # "how many workforce boards": a number of boards, not "up to 4 years"
+            return bool(re.search(rf"(?:\d[\d,]*|\b{_NUMBER_WORD})(?:\s+[\w-]+){{0,3}}?\s+{counted}", sentence, re.I))
         return bool(_PERCENT.search(sentence) or _MONEY.search(sentence) or _counts(sentence))
     if kind == "date":
         return bool(_DATE.search(sentence))
@@ -341,6 +344,27 @@ def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "pr
         subject = _definition_subject(question)
         return subject is not None and defines(sentence, subject)
     return True
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+(?P<x>(?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*?)"
+                       r"(?=\s+(?:are|is|do|does|did|will|would|can|could|there|in|of|per|a|an|the|usually|each|open|opens|for|"
+                       r"to|at|on|with|work|works|worked|working|get|make|earn|come|have|has)\b|\s*\??\s*$)",
+                       re.I)
+
+
+_NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+                r"dozens?|hundreds?|thousands?|millions?)")
+
+
+def _counted_thing(question: str) -> str | None:
+    """The root of what "how many X" counts ("board" in "how many masshire workforce boards are
+    there"), as a pattern matching it singular or plural; None for other questions."""
+    match = _HOW_MANY.search(question)
+    if not match:
+        return None
+    head = match.group("x").split()[-1].lower()
+    root = re.sub(r"(?:es|s)$", "", head) if len(head) > 3 else head
+    return rf"{re.escape(root)}(?:s|es)?\b"
 
 
 #: Counts written in words: "more than two dozen partners", "nine in ten jobs", "hundreds of programs".

@@ -387,3 +387,35 @@ def test_an_off_topic_question_naming_a_known_place_is_declined(user_index):
 def test_an_address_question_gets_the_address_end_to_end(user_index):
     answer = user_index.ask("What is the address of the Pioneer Valley Biomed Co-op office?")
     assert "77 Mill Street, Holyoke, MA 01040" in answer.text
+
+
+def test_how_many_x_leads_with_a_count_of_x():
+    text = ("A MassHire Workforce Board charters its career centers, with charters lasting up to 4 years. "
+            "Massachusetts has 16 local MassHire Workforce Boards.")
+    answer = ask("how many masshire workforce boards are there", [passage("masshire", text)])
+    assert lead(answer) == "Massachusetts has 16 local MassHire Workforce Boards."
+
+
+def test_a_caveat_does_not_lead_and_a_bare_bill_number_asks_what_it_is():
+    text = ("The status of Hawaii S.B. 760 is not confirmed in the sources used here. "
+            "Hawaii S.B. 760 (2021), the \"Medical Device Right to Repair Act,\" covers powered medical equipment.")
+    answer = ask("hawaii sb 760", [passage("states", text)])
+    assert lead(answer).startswith("Hawaii S.B. 760 (2021), the")
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("how many credits is a bmet associates usually", set()),
+    ("will an employer pay for my bmet classes", set()),
+    ("chia rad tech vacancy rate", set()),
+    ("who employs the most medical equipment repairers", set()),
+    ("what did medical equipment repairers earn back in 2010", {"pay"}),  # the desk itself declines the year
+    ("growth rate for medical assistants", {"growth"}),
+    ("how many bmet jobs open up each year", {"openings"}),
+    ("what course of study leads to dental hygienist", {"programs"}),
+    ("i have an electronics degree not biomed", set()),
+    ("do i need a degree to be a biomed tech", {"education"}),
+])
+def test_what_the_data_is_asked_for(question, asks):
+    from assistant.occupations.resolve import detect_asks
+
+    assert set(detect_asks(question)) == asks

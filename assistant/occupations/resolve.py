@@ -118,7 +118,7 @@ ASKS = {
     "education": r"\b((what|which|kind of|type of) (\w+ )?(degree|diploma)|need (a |an )?(\w+ )?(degree|diploma)|"
                  r"(degree|diploma) (do|does|would|will) (i|you|they|one) need|education|schooling|qualifications?|what do i need to|requirements?|"
                  r"how much (school|training|college)|school before|years of (school|college)|"
-                 r"how long .* (school|train)|do i need college|entry level)\b",
+                 r"do i need college|entry level)\b",
     "tasks": r"\b(what do(es)? (an? |the )?[\w\s-]{2,40} do|duties|tasks|responsibilit(y|ies)|"
              r"day[- ]to[- ]day|day in the life|"
              r"job description|what (is|does) the work)\b",
@@ -165,6 +165,12 @@ def detect_asks(question: str) -> frozenset[str]:
         asks.add("growth")
     if "programs" in asks:
         asks.discard("titles")  # "what would the program be called"
+    if re.search(r"\bhow many (\w+ ){0,2}(credits?|hours|weeks|months|semesters|classes|courses|boards?|states|"
+                 r"programs|schools|colleges|members|seats|times|questions|attempts)\b", question, re.I):
+        asks.discard("employment")  # "how many credits is a bmet associates": counts something else
+    if re.search(r"\bpays? for (\w+ ){0,2}(class|classes|course|courses|school|training|tuition|college|degree|"
+                 r"program|exam|test|certification|books)\b", question, re.I):
+        asks -= {"pay", "spread", "range"}  # "will an employer pay for my classes": paying for training, not wages
     if re.search(r"\bvacanc", question, re.I):
         asks -= {"pay", "openings", "employment"}  # "vacancy rate": a hospital survey's figure, not BLS's
     if re.search(r"\bwho (employs|hires)\b|\bemployers?\b|\bindustr(y|ies)\b|\bcompanies\b", question, re.I):
