@@ -170,7 +170,8 @@ _KINDS = (
     # "who sponsored it" asks for a name; "who qualifies" asks for a description.
     ("person", re.compile(
         r"\bwho (is|are|was|were|chairs|sponsored|introduced|runs|leads|heads|signed|wrote)\b", re.I)),
-    ("place", re.compile(r"^\s*where\b|\bwhere (can|do|is|are|should)\b|\bnear (me|here)\b", re.I)),
+    ("place", re.compile(r"^\s*where\b|\bwhere (can|do|is|are|should)\b|\bnear (me|here)\b|"
+                         r"\b(programs?|schools?|colleges?|training)\s+(in|near|around)\s+[a-z]", re.I)),
     ("definition", re.compile(
         r"^\s*(what|who)('s| is| are| was| were| does .+ (mean|stand for))\b|\bdefin|\bmeaning of\b", re.I)),
     ("steps", re.compile(
@@ -309,6 +310,17 @@ _STATUS = re.compile(
     r"withdrawn|in effect|took effect|takes effect|stalled|expired|no further action|not final)\b", re.I)
 
 
+_SCHOOL_ASK = re.compile(r"\b(programs?|schools?|colleges?)\b", re.I)
+_INSTITUTION = re.compile(r"\b[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s+(?:College|University|Institute|School|Academy)\b")
+
+
+def _state_named(question: str) -> str | None:
+    """The US state a question names in words ("connecticut"), or None."""
+    from assistant.states import STATES
+
+    return next((name for name in STATES.values() if re.search(rf"\b{name}\b", question, re.I)), None)
+
+
 def is_address(sentence: str) -> bool:
     return bool(_STREET.search(sentence) or _CITY_ZIP.search(sentence))
 
@@ -335,6 +347,11 @@ def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "pr
     if kind == "person":
         return bool(_NAME.search(sentence[1:]))
     if kind in ("place", "address"):
+        state = _state_named(question)
+        if state and kind == "place" and not re.search(rf"\b{state}\b", sentence, re.I):
+            return False  # "bmet school in connecticut": a place in Connecticut
+        if kind == "place" and _SCHOOL_ASK.search(question) and not _INSTITUTION.search(sentence):
+            return False  # "bmet programs in texas": a college that runs one, not the state in passing
         return is_address(sentence) or (kind == "place" and bool(_PLACE.search(sentence)))
     if kind == "list":  # list items, or a sentence that lists ("partners include A, B, C and D")
         return role == "item" or sentence.count(",") + sentence.count(";") >= 3
@@ -438,7 +455,8 @@ _META = re.compile(
 #: A caveat about what the sources do not say ("... is not confirmed here") answers nothing itself.
 _CAVEAT = re.compile(
     r"\bnot (?:confirmed|covered|given|stated|found|known|verified)(?: here| in (?:the|our) sources?| in the sources"
-    r" used here)\b|\bshould be (?:checked|confirmed|verified)\b|:\s*not (?:confirmed|known)\.?$", re.I)
+    r" used here)\b|\bshould be (?:checked|confirmed|verified)\b|:\s*not (?:confirmed|known)\.?$"
+    r"|\b(?:our|the) sources(?: used here)? (?:did|do|could) not confirm\b|\bcould not be confirmed\b", re.I)
 _PAY = re.compile(r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|makes)\b", re.I)
 _NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hourly|bottom|most|least)\b", re.I)
 

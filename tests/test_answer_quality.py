@@ -419,3 +419,16 @@ def test_what_the_data_is_asked_for(question, asks):
     from assistant.occupations.resolve import detect_asks
 
     assert set(detect_asks(question)) == asks
+
+
+def test_programs_in_a_state_lead_with_a_college_there():
+    text = ("Our sources did not confirm any current BMET associate program in Rhode Island or Vermont. "
+            "Veterans may already have BMET training from the military program in Connecticut. "
+            "Gateway Community College in New Haven, Connecticut, runs a BMET school program.")
+    question = "bmet school in connecticut?"
+    assert not quoting.fits("Veterans may already have BMET training from the military program in Connecticut.",
+                            "place", question=question)
+    assert not quoting.fits("Springfield Technical Community College in Springfield runs a BMET program.",
+                            "place", question=question)  # a college, but not in Connecticut
+    answer = ask(question, [passage("new-england", text)])
+    assert lead(answer).startswith("Gateway Community College in New Haven, Connecticut")
