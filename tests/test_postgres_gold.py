@@ -8,11 +8,11 @@ from __future__ import annotations
 import statistics
 
 import pytest
+from conftest import REPO
 
 from assistant import evaluate
 from assistant.config import Settings
 from assistant.service import Service
-from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
