@@ -16,7 +16,7 @@ run: $(STAMP)
 
 test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -m "not slow" -q
-	timeout 1200 $(BIN)/python -m pytest -m slow -q
+	timeout 2400 $(BIN)/python -m pytest -m slow -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
