@@ -314,6 +314,13 @@ _SCHOOL_ASK = re.compile(r"\b(programs?|schools?|colleges?)\b", re.I)
 _INSTITUTION = re.compile(r"\b[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s+(?:College|University|Institute|School|Academy)\b")
 
 
+_WHERE_NOW = re.compile(r"\b(stand|stands|status|now)\b|\bwhat happened\b", re.I)
+#: Where a bill or rule ends up, which answers "where does it stand" better than a step on the way.
+_LAST_STATUS = re.compile(
+    r"\b(enacted|became law|become law|signed into law|died|vetoed|expired|withdrawn|in effect|took effect|"
+    r"not final|proposed, not|still pending|remains? pending|no further action|final rule)\b", re.I)
+
+
 def _state_named(question: str) -> str | None:
     """The US state a question names in words ("connecticut"), or None."""
     from assistant.states import STATES
@@ -470,6 +477,8 @@ def lead_rank(sentence: str, *, question: str = "") -> int:
         return 2
     if _PAY.search(question) and not _NOT_TYPICAL.search(question) and not re.search(r"\b(median|average)\b", sentence):
         return 1
+    if _WHERE_NOW.search(question) and not _LAST_STATUS.search(sentence):
+        return 1  # "where does it stand now": where it ended ("did not become law"), not a step on the way
     return 0
 
 

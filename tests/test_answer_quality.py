@@ -432,3 +432,10 @@ def test_programs_in_a_state_lead_with_a_college_there():
                             "place", question=question)  # a college, but not in Connecticut
     answer = ask(question, [passage("new-england", text)])
     assert lead(answer).startswith("Gateway Community College in New Haven, Connecticut")
+
+
+def test_where_a_bill_stands_leads_with_where_it_ended():
+    text = ("The House passed H.R. 6655 on April 9, 2024. "
+            "No enactment of H.R. 6655 was found: the bill did not become law in the 118th Congress.")
+    answer = ask("where does H.R. 6655 stand now", [passage("wioa", text)])
+    assert lead(answer).startswith("No enactment of H.R. 6655 was found")
