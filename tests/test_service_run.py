@@ -98,6 +98,16 @@ async def test_healthz_is_503_when_the_chroma_server_is_down(tmp_path, monkeypat
     assert any(p.startswith("vector store:") and "127.0.0.1" in p for p in body["problems"]), body
 
 
+async def test_healthz_is_503_stopping_once_the_drain_begins(tmp_path, monkeypatch):
+    rt = runtime_over(indexed(tmp_path / "data"))
+    rt.warm_up().join()
+    assert (await get_healthz(monkeypatch, rt))[0] == 200
+    monkeypatch.setattr(routes, "_stopping", False)  # restored after the test, whatever it sets
+    routes.mark_stopping()
+    status, body = await get_healthz(monkeypatch, rt)
+    assert (status, body["status"]) == (503, "stopping") and body["index"]["documents"] > 0
+
+
 async def test_healthz_is_503_when_the_runtime_cannot_be_built(monkeypatch):
     def broken():
         raise ConfigError("ASSISTANT_CHUNK_SIZE 'big': expected a number")

@@ -23,6 +23,14 @@ from assistant.chat import sessions
 
 STAFF_COOKIE = "assistant_staff_signin"
 _runtime: Callable | None = None
+#: Set by ``serve`` when a stop signal starts the drain: the replica is leaving, so it is not ready.
+_stopping = False
+
+
+def mark_stopping() -> None:
+    """From now on ``/healthz`` answers 503 "stopping", so a load balancer sends no new chats here."""
+    global _stopping
+    _stopping = True
 
 
 def install(runtime: Callable) -> None:
@@ -125,4 +133,6 @@ async def healthz():
     except Exception as exc:  # noqa: BLE001 - the runtime itself could not be built (settings, files)
         ready, body = False, {"status": "unavailable", "index": None, "model": None, "database": None,
                               "feeds_last_success": None, "problems": [f"startup: {exc}"]}
+    if _stopping:
+        ready, body = False, {**body, "status": "stopping"}
     return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})

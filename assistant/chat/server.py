@@ -146,6 +146,9 @@ class _DrainingServer(uvicorn_server.Server):
             return False
         if self._drain is None:
             log.info("%s: stopping", signal.Signals(self.stop_signal).name)
+            from assistant.chat import routes
+
+            routes.mark_stopping()
             self._drain = asyncio.ensure_future(drain_answers(self.grace_s))
         return self._drain.done()
 
