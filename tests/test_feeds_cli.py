@@ -201,6 +201,9 @@ def test_watch_logs_every_run_and_survives_a_failing_one(tmp_path):
     assert "run 1 failed: OperationalError: database is locked" in log
     assert "run 2 finished: 1 feed(s), 0 failed, 4 new, 0 changed, 4 indexed" in log
     assert "run 3 finished: 1 feed(s), 0 failed, 0 new, 0 changed, 0 indexed" in log
+    # one line per feed and run: what it did (the second run served 4 new items; the third, nothing new)
+    assert f"feeds watch:   {url}: 4 new, 0 changed, 0 unchanged" in log
+    assert log.count(f"feeds watch:   {url}: ") == 2
     assert log.count("next run in") == 2
 
 

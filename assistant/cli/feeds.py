@@ -213,15 +213,21 @@ def _echo_update(update) -> None:
     if update.status == "error":
         click.echo(f"{update.url}  " + click.style(f"error: {update.error}", fg="red"))
         return
-    if update.status == "not_modified":
-        line = "not modified"
-    else:
-        line = f"{update.new} new, {update.changed} changed, {update.unchanged} unchanged"
+    click.echo(f"{update.url}  {_result(update, styled=True)}")
+
+
+def _result(update, *, styled: bool = False) -> str:
+    """What one feed's refresh did, in a few words ("2 new, 0 changed, 5 unchanged")."""
+    if update.status == "error":
+        return f"error: {update.error}"
+    line = "not modified" if update.status == "not_modified" else (
+        f"{update.new} new, {update.changed} changed, {update.unchanged} unchanged")
     if update.moved_to:
         line += f" (moved permanently to {update.moved_to})"
     if update.warnings:
-        line += click.style(f" ({len(update.warnings)} warning(s): {update.warnings[0]})", fg="yellow")
-    click.echo(f"{update.url}  {line}")
+        warning = f" ({len(update.warnings)} warning(s): {update.warnings[0]})"
+        line += click.style(warning, fg="yellow") if styled else warning
+    return line
 
 
 def _since(value: str | None, *, default_days: int = 7) -> datetime:
@@ -303,8 +309,8 @@ def watch(service, every, max_runs) -> None:
                     f"{sum(u.new for u in found)} new, {sum(u.changed for u in found)} changed, "
                     f"{result.indexed} indexed" + (f"; indexing failed: {index_error}" if index_error else "")
                 )
-                for u in failed:
-                    _log(f"  {u.url}: {u.error}")
+                for u in found:  # one line per feed, so an operator sees what each one did
+                    _log(f"  {u.url}: {_result(u)}")
                 bill_updates, bill_index, bill_error = bills_cli.run_once(service)
                 if bill_updates:
                     bills_failed = [u for u in bill_updates if u.status == "error"]
