@@ -131,15 +131,19 @@ def build_plan(ask: AskFn, *, background: str, place: str, goal: str, goal_title
     return Plan(goal=shown, place=place, background=background, steps=tuple(steps), citations=tuple(citations))
 
 
-_CITED = re.compile(r"(.+?\[\d+\])(?:\s+|$)")
+_CITED = re.compile(r"(.+?\[\d+\])(?:\s+|$)", re.S)
+_ITEM = re.compile(r"[;.]?\s*\n-\s+")
 
 
 def _first_sentences(answer: Answer, keep: int) -> tuple[str, list[int]]:
-    """The first ``keep`` cited sentences of an answer, and the citation numbers they carry."""
+    """The first ``keep`` cited pieces of an answer, and the citation numbers they carry. A quoted
+    list stays whole, its items run on after its introducing sentence ("... routes: A; B; C"); a
+    list with no introducing sentence says little in a plan step and is left out."""
     if answer.abstained:
         return "", []
-    pieces = _CITED.findall(answer.text)[:keep]
-    text = " ".join(p.strip() for p in pieces)
+    pieces = [p.strip() for p in _CITED.findall(answer.text)]
+    pieces = [_ITEM.sub("; ", p).replace(":;", ":") for p in pieces if p and not p.startswith("-")][:keep]
+    text = " ".join(pieces)
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
     return text, list(dict.fromkeys(numbers))
 

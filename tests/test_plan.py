@@ -57,3 +57,17 @@ def test_plan_needs_a_place(starter_service):
     result = CliRunner().invoke(main, ["--data-dir", str(starter_service.settings.data_dir), "plan",
                                        "--background", "veteran", "--goal", "bmet"])
     assert result.exit_code == 2 and "--place" in result.output
+
+
+def test_a_quoted_list_stays_whole_in_a_step_and_a_bare_list_is_left_out():
+    from assistant.plan import _first_sentences
+    from assistant.types import Answer
+
+    text = ("\n- Apply to entry-level roles\n- Network with biomeds [1]\n "
+            "To sit for the CBET, a candidate must meet one of four routes:\n- A degree plus two years;\n"
+            "- Four years of BMET work. [2] The CABT needs a diploma. [3]")
+    answer = Answer(question="q", text=text, abstained=False, citations=())
+    step, cited = _first_sentences(answer, 2)
+    assert step == ("To sit for the CBET, a candidate must meet one of four routes: A degree plus two years; "
+                    "Four years of BMET work. [2] The CABT needs a diploma. [3]")
+    assert cited == [2, 3]
