@@ -48,6 +48,43 @@ def dialect(conn) -> str:
     return "sqlite" if isinstance(conn, sqlite3.Connection) else "postgres"
 
 
+def open_database(settings):
+    """The relational store of ``settings``: Postgres (``database_url``) or the SQLite file.
+
+    Both answer ``execute(sql, params)`` with ``?`` placeholders and rows readable by name, so a
+    store writes its queries once (see ``assistant.pg.Connection`` for what is bridged).
+    """
+    if settings.database_url:
+        from assistant import pg
+
+        return pg.open_connection(settings.database_url)
+    return connect(settings.db_path)
+
+
+def errors() -> tuple[type[Exception], ...]:
+    """The driver errors of both dialects, for ``except db.errors()`` around a store's work."""
+    from assistant import pg
+
+    return (sqlite3.Error, pg.Error)
+
+
+def integrity_errors() -> tuple[type[Exception], ...]:
+    """A broken constraint (a duplicate key, a missing parent) on either dialect."""
+    from assistant import pg
+
+    return (sqlite3.IntegrityError, pg.IntegrityError)
+
+
+def one_writer(conn, key: str) -> None:
+    """Inside a write transaction, wait until no other process writes under ``key``.
+
+    SQLite's ``BEGIN IMMEDIATE`` already lets one writer in at a time; on Postgres an advisory
+    lock for ``key`` does the same for the writers that ask for it, released at commit.
+    """
+    if dialect(conn) == "postgres":
+        conn.advisory_lock(key)
+
+
 def migrate(conn, component: str, migrations: Sequence[str | Step]) -> int:
     """Apply the steps of ``migrations`` not yet applied for ``component``; return the version.
 
@@ -56,6 +93,7 @@ def migrate(conn, component: str, migrations: Sequence[str | Step]) -> int:
     processes starting at once never run a step twice.
     """
     name = dialect(conn)
+    conn = getattr(conn, "raw", conn)  # the ``?``-speaking adapter: migrations use the driver's own marks
     if _version(conn, name, component) == len(migrations):
         return len(migrations)  # the usual case: no write lock taken just to open
     while True:
@@ -74,6 +112,7 @@ def migrate(conn, component: str, migrations: Sequence[str | Step]) -> int:
 
 def versions(conn) -> dict[str, int]:
     """Each component's schema version in this database."""
+    conn = getattr(conn, "raw", conn)
     return {row[0]: row[1] for row in conn.execute("SELECT component, version FROM schema_version ORDER BY component")}
 
 

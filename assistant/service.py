@@ -7,7 +7,6 @@ opened lazily and once, so ``status`` stays instant and a chat process loads the
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,7 +45,13 @@ class Service:
     # -- pieces, built on first use ------------------------------------------------------------
 
     @cached_property
-    def db(self) -> sqlite3.Connection:
+    def db(self):
+        """The relational store the components share (feeds, bills, data, people): the SQLite file,
+        or with ``database_url`` a Postgres connection answering the same ``?`` SQL."""
+        if self.settings.database_url:
+            from assistant.db import open_database
+
+            return open_database(self.settings)
         return open_catalog(self.settings.db_path)
 
     @cached_property

@@ -121,3 +121,13 @@ def backend_settings(request, tmp_path):
         return Settings(data_dir=tmp_path / "data")
     url = request.getfixturevalue("postgres_server").create_database()
     return Settings(data_dir=tmp_path / "data", database_url=url)
+
+
+@pytest.fixture
+def database(backend_settings):
+    """An open store connection (``db.open_database``) on each backend in turn: the contract tests' handle."""
+    from assistant import db
+
+    conn = db.open_database(backend_settings)
+    yield conn
+    conn.close()
