@@ -464,6 +464,11 @@ _CAVEAT = re.compile(
     r"\bnot (?:confirmed|covered|given|stated|found|known|verified)(?: here| in (?:the|our) sources?| in the sources"
     r" used here)\b|\bshould be (?:checked|confirmed|verified)\b|:\s*not (?:confirmed|known)\.?$"
     r"|\b(?:our|the) sources(?: used here)? (?:did|do|could) not confirm\b|\bcould not be confirmed\b", re.I)
+#: "who sponsored/introduced/wrote ..." asks for a person; a person is named with a title or a party tag.
+_WHO_DID = re.compile(r"\bwho (sponsored|introduced|filed|wrote|authored|signed|chairs|leads|heads)\b", re.I)
+_PERSON_MARK = re.compile(
+    r"\b(?:Senators?|Sen\.|Representatives?|Rep\.|Reps\.|Congress(?:man|woman)|Governor|Gov\.|Chair(?:man|woman)?"
+    r"|Secretary|Commissioner|Mayor|Dr\.|Mr\.|Ms\.|Mrs\.)\s+[A-Z]|\([DRI]-[A-Z]{2}\b")
 _PAY = re.compile(r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|makes)\b", re.I)
 _NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hourly|bottom|most|least)\b", re.I)
 
@@ -479,6 +484,8 @@ def lead_rank(sentence: str, *, question: str = "") -> int:
         return 1
     if _WHERE_NOW.search(question) and not _LAST_STATUS.search(sentence):
         return 1  # "where does it stand now": where it ended ("did not become law"), not a step on the way
+    if _WHO_DID.search(question) and not _PERSON_MARK.search(sentence):
+        return 1  # "who sponsored X": the sentence naming Senator Y, not one where X's own name is the only name
     return 0
 
 
