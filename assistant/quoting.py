@@ -334,8 +334,8 @@ def is_address(sentence: str) -> bool:
 
 def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "prose") -> bool:
     """Whether ``sentence`` gives the kind of answer ``kind`` asks for."""
-    if kind is None:
-        return True
+    if kind is None or _CAVEAT.search(sentence) and _covers(sentence, question):
+        return True  # "the status of X is not confirmed" answers "status of X" honestly
     if kind == "amount":
         if _BILL_NUMBER.search(question):
             return bool(_BILL.search(sentence))
@@ -475,8 +475,10 @@ _NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hou
 
 def lead_rank(sentence: str, *, question: str = "") -> int:
     """How well ``sentence`` opens an answer, 0 best: a pointer to other pages ("See ..."), a caveat
-    about what the sources do not confirm, or the tail of a parenthesis opens badly; for "what does X pay", the median
-    opens better than the range."""
+    about what the sources do not confirm (unless it names everything asked), or the tail of a
+    parenthesis opens badly; for "what does X pay", the median opens better than the range."""
+    if _CAVEAT.search(sentence) and _covers(sentence, question):
+        return 0  # "the status of X in the 119th Congress is not confirmed": the honest answer to exactly that
     if _META.search(sentence) or _CAVEAT.search(sentence) or (
             ")" in sentence and not 0 <= sentence.find("(") < sentence.find(")")):
         return 2
@@ -487,6 +489,15 @@ def lead_rank(sentence: str, *, question: str = "") -> int:
     if _WHO_DID.search(question) and not _PERSON_MARK.search(sentence):
         return 1  # "who sponsored X": the sentence naming Senator Y, not one where X's own name is the only name
     return 0
+
+
+def _covers(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` has every content word of ``question``: a caveat that precise ("the
+    status of X in the 119th Congress is not confirmed") is the honest answer, not a side note."""
+    from assistant.retrieval.lexical import query_terms
+
+    asked = {t[:5] for t in query_terms(question)}
+    return bool(asked) and asked <= {w[:5] for w in words(sentence)}
 
 
 # -- which question words are names --------------------------------------------------------------

@@ -465,3 +465,14 @@ def test_words_of_the_sections_heading_count_for_the_sentences_under_it():
         "You can become a repair technician with that")
     assert lead(ask(question, [general, section], rank_weight=0.0, heading_share=0.0)).startswith(
         "You can become a repair technician with training")
+
+
+def test_a_caveat_naming_everything_asked_is_the_answer():
+    text = ("Because the old bill died, any new bill would carry a new number. "
+            "The status of the repair bill in the 119th Congress is not confirmed in our sources.")
+    assert lead(ask("repair bill status in the 119th congress", [passage("repair", text)])).startswith(
+        "The status of the repair bill in the 119th Congress is not confirmed")
+    # A caveat about something else still never leads.
+    other = ("Because the old bill died, any new bill would carry a new number. "
+             "The vote count of the repair bill is not confirmed in our sources.")
+    assert lead(ask("repair bill status in the 119th congress", [passage("repair", other)])).startswith("Because")
