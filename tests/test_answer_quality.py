@@ -468,11 +468,12 @@ def test_words_of_the_sections_heading_count_for_the_sentences_under_it():
 
 
 def test_a_caveat_naming_everything_asked_is_the_answer():
-    text = ("Because the old bill died, any new bill would carry a new number. "
+    text = ("The repair bill died in the 118th Congress and its status is closed. "
             "The status of the repair bill in the 119th Congress is not confirmed in our sources.")
     assert lead(ask("repair bill status in the 119th congress", [passage("repair", text)])).startswith(
         "The status of the repair bill in the 119th Congress is not confirmed")
     # A caveat about something else still never leads.
-    other = ("Because the old bill died, any new bill would carry a new number. "
-             "The vote count of the repair bill is not confirmed in our sources.")
-    assert lead(ask("repair bill status in the 119th congress", [passage("repair", other)])).startswith("Because")
+    other = ("The repair bill died in the 118th Congress and its status is closed. "
+             "The status of the repair bill in the 119th Congress is not confirmed in our sources.")
+    assert lead(ask("repair bill status in the 118th congress", [passage("repair", other)])).startswith(
+        "The repair bill died")
