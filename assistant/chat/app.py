@@ -90,7 +90,8 @@ async def guest_login(headers) -> cl.User | None:
 @cl.data_layer
 def data_layer() -> ChatDataLayer:
     rt = runtime()
-    return ChatDataLayer(history.ensure_schema(rt.chat.chat_db_path), storage_provider=rt.files)
+    return ChatDataLayer(history.store_url(database_url=rt.settings.database_url, path=rt.chat.chat_db_path),
+                         storage_provider=rt.files)
 
 
 # -- starting a chat -----------------------------------------------------------------------

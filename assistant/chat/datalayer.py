@@ -1,9 +1,12 @@
-"""Chainlit's SQLite data layer, with a guest's user row written only when its first chat is.
+"""Chainlit's SQL data layer, with a guest's user row written only when its first chat is.
 
 Chainlit writes a user row at every sign-in and at every request of a user it has no row for, so
 each anonymous visit of the Career guide used to leave one (issue 13: 50 anonymous calls, 50
 rows). Here a guest is a user in memory until a thread is stored for it; its row then gets the
 guest's identifier as its id, so the same guest finds the same row after a restart.
+
+The same class serves SQLite (``chat.db``) and Postgres (``ASSISTANT_DATABASE_URL``): its own SQL
+is the subset both speak (``ON CONFLICT DO NOTHING``, parameters Postgres can cast).
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ class ChatDataLayer(SQLAlchemyDataLayer):
     async def _store_guest(self, identifier: str) -> None:
         """Write the guest's row, once (its first chat, the moment it has something to own)."""
         await self.execute_sql(
-            query='INSERT OR IGNORE INTO users ("id", "identifier", "createdAt", "metadata") '
-                  "VALUES (:id, :identifier, :createdAt, :metadata)",
+            query='INSERT INTO users ("id", "identifier", "createdAt", "metadata") '
+                  "VALUES (:id, :identifier, :createdAt, :metadata) ON CONFLICT DO NOTHING",
             parameters={"id": identifier, "identifier": identifier, "createdAt": datetime.now(UTC).isoformat(),
                         "metadata": json.dumps({"role": "student", "provider": "guest"})},
         )

@@ -1,10 +1,13 @@
-"""Chat history on SQLite: the tables Chainlit's SQLAlchemy data layer writes, and a file store.
+"""Chat history: the tables Chainlit's SQLAlchemy data layer writes (SQLite or Postgres), and a file store.
 
 Chainlit's ``SQLAlchemyDataLayer`` creates no tables, and without a storage client it does not
 persist elements ("elements will not be persisted!", chainlit/data/sql_alchemy.py), so a resumed
 chat would lose its source cards and charts. ``ensure_schema`` creates the tables it reads and
-writes (column names as in its queries, chainlit 2.12); ``LocalFileStore`` keeps element bytes
-under the data directory and is served by the app at ``/chat-files/<key>`` to the chat's owner.
+writes (column names as in its queries, chainlit 2.12) in ``chat.db``; with
+``ASSISTANT_DATABASE_URL`` set, ``ensure_postgres_schema`` creates them in that database instead
+(component ``chat`` of ``assistant.db.migrate``), so every replica reads the same history.
+``LocalFileStore`` keeps element bytes under the data directory and is served by the app at
+``/chat-files/<key>`` to the chat's owner.
 
 Thread tags stay off (``auto_tag_thread = false``): the data layer binds them as a Python list,
 which SQLite cannot store, and the failed write would also lose the thread's owner.
@@ -90,6 +93,115 @@ CREATE TABLE IF NOT EXISTS feedbacks (
 );
 CREATE INDEX IF NOT EXISTS feedbacks_for ON feedbacks ("forId");
 """
+
+
+#: The same tables on Postgres, typed as Chainlit's own Postgres schema types them
+#: (docs.chainlit.io, "SQLAlchemy" data layer): ``metadata`` and ``generation`` JSONB (the layer
+#: binds ``json.dumps`` text, which Postgres casts, and reads back dicts, which it accepts),
+#: ``tags`` TEXT[] (it binds Python lists), flags BOOLEAN. Two columns stay TEXT where its code
+#: parses text: ``elements.props`` (``get_element`` calls ``json.loads`` on it) and
+#: ``createdAt``/``start``/``end`` (ISO strings; ``get_user`` asserts a str). Ids are TEXT, not
+#: UUID: a guest's user id is its ``guest-...`` identifier (``datalayer.ChatDataLayer``).
+POSTGRES_MIGRATIONS = [
+    """
+    CREATE TABLE IF NOT EXISTS users (
+        "id" TEXT PRIMARY KEY,
+        "identifier" TEXT NOT NULL UNIQUE,
+        "createdAt" TEXT,
+        "metadata" JSONB NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE IF NOT EXISTS threads (
+        "id" TEXT PRIMARY KEY,
+        "createdAt" TEXT,
+        "name" TEXT,
+        "userId" TEXT REFERENCES users("id") ON DELETE CASCADE,
+        "userIdentifier" TEXT,
+        "tags" TEXT[],
+        "metadata" JSONB
+    );
+    CREATE INDEX IF NOT EXISTS threads_user ON threads ("userId");
+    CREATE TABLE IF NOT EXISTS steps (
+        "id" TEXT PRIMARY KEY,
+        "name" TEXT NOT NULL,
+        "type" TEXT NOT NULL,
+        "threadId" TEXT NOT NULL REFERENCES threads("id") ON DELETE CASCADE,
+        "parentId" TEXT,
+        "streaming" BOOLEAN NOT NULL DEFAULT false,
+        "waitForAnswer" BOOLEAN,
+        "isError" BOOLEAN,
+        "metadata" JSONB,
+        "tags" TEXT[],
+        "input" TEXT,
+        "output" TEXT,
+        "createdAt" TEXT,
+        "command" TEXT,
+        "modes" TEXT,
+        "start" TEXT,
+        "end" TEXT,
+        "generation" JSONB,
+        "showInput" TEXT,
+        "language" TEXT,
+        "indent" INTEGER,
+        "defaultOpen" BOOLEAN,
+        "autoCollapse" BOOLEAN
+    );
+    CREATE INDEX IF NOT EXISTS steps_thread ON steps ("threadId");
+    CREATE TABLE IF NOT EXISTS elements (
+        "id" TEXT PRIMARY KEY,
+        "threadId" TEXT REFERENCES threads("id") ON DELETE CASCADE,
+        "type" TEXT,
+        "url" TEXT,
+        "chainlitKey" TEXT,
+        "name" TEXT NOT NULL,
+        "display" TEXT,
+        "objectKey" TEXT,
+        "size" TEXT,
+        "page" INTEGER,
+        "language" TEXT,
+        "forId" TEXT,
+        "mime" TEXT,
+        "props" TEXT,
+        "autoPlay" BOOLEAN,
+        "playerConfig" TEXT
+    );
+    CREATE INDEX IF NOT EXISTS elements_thread ON elements ("threadId");
+    CREATE TABLE IF NOT EXISTS feedbacks (
+        "id" TEXT PRIMARY KEY,
+        "forId" TEXT NOT NULL,
+        "threadId" TEXT REFERENCES threads("id") ON DELETE CASCADE,
+        "value" INTEGER NOT NULL,
+        "comment" TEXT
+    );
+    CREATE INDEX IF NOT EXISTS feedbacks_for ON feedbacks ("forId");
+    """,
+]
+
+
+def store_url(*, database_url: str, path: Path) -> str:
+    """The data layer's SQLAlchemy URL, its tables in place: Postgres when ``database_url`` is set,
+    else the SQLite file ``path``."""
+    return ensure_postgres_schema(database_url) if database_url else ensure_schema(path)
+
+
+def ensure_postgres_schema(url: str) -> str:
+    """Create the chat tables in the database at ``url`` if missing; return the SQLAlchemy URL
+    for psycopg 3's async driver (``postgresql+psycopg://``)."""
+    from assistant import db, pg
+
+    conn = pg.connect(url)
+    try:
+        db.migrate(conn, "chat", POSTGRES_MIGRATIONS)
+    finally:
+        conn.close()
+    return sqlalchemy_url(url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://...`` (or ``postgres://``) as SQLAlchemy names psycopg 3: ``postgresql+psycopg://...``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"not a postgresql:// URL: {scheme}://...")
+    return f"postgresql+psycopg://{rest}"
 
 
 def ensure_schema(path: Path) -> str:
