@@ -309,3 +309,27 @@ async def test_the_chat_schema_is_one_migration_on_postgres(postgres_server):
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'steps'").fetchall())
     assert types["metadata"] == "jsonb" and types["tags"] == "ARRAY" and types["streaming"] == "boolean"
     assert types["threadId"] == "text"  # quoted camelCase, as Chainlit's queries name them
+
+
+def _files(settings, tmp_path):
+    if settings.database_url:
+        return history.PgFileStore.open(settings.database_url)
+    return history.LocalFileStore(tmp_path / "chat-files")
+
+
+async def test_chat_files_stored_through_one_replica_are_read_through_the_other(backend_settings, tmp_path):
+    a, b = _files(backend_settings, tmp_path), _files(backend_settings, tmp_path)
+    stored = await a.upload_file("guest-abc/e1/Source 1", "Most BMETs hold a degree.", mime="text/plain")
+    assert stored == {"object_key": "guest-abc/e1/Source_1", "url": "/chat-files/guest-abc/e1/Source_1"}
+    body, mime = b.read("guest-abc/e1/Source 1")
+    content = body.read_bytes() if hasattr(body, "read_bytes") else body
+    assert (content, mime) == (b"Most BMETs hold a degree.", "text/plain")
+    assert b.owner(stored["object_key"]) == "guest-abc"
+    await b.upload_file("guest-abc/e1/Source 1", b"\x89PNG", mime="image/png", overwrite=False)
+    assert a.read("guest-abc/e1/Source_1")[1] == "text/plain"  # not overwritten
+    await b.upload_file("guest-abc/e1/Source 1", b"\x89PNG", mime="image/png")
+    assert a.read("guest-abc/e1/Source_1")[1] == "image/png"
+    assert await a.delete_file("guest-abc/e1/Source_1") is True
+    with pytest.raises(FileNotFoundError):
+        b.read("guest-abc/e1/Source_1")
+    assert await b.delete_file("guest-abc/e1/Source_1") is False

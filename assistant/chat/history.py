@@ -7,7 +7,8 @@ writes (column names as in its queries, chainlit 2.12) in ``chat.db``; with
 ``ASSISTANT_DATABASE_URL`` set, ``ensure_postgres_schema`` creates them in that database instead
 (component ``chat`` of ``assistant.db.migrate``), so every replica reads the same history.
 ``LocalFileStore`` keeps element bytes under the data directory and is served by the app at
-``/chat-files/<key>`` to the chat's owner.
+``/chat-files/<key>`` to the chat's owner; on Postgres ``PgFileStore`` keeps them in the
+``chat_files`` table instead, so a source card stored through one replica opens on any other.
 
 Thread tags stay off (``auto_tag_thread = false``): the data layer binds them as a Python list,
 which SQLite cannot store, and the failed write would also lose the thread's owner.
@@ -19,6 +20,7 @@ import asyncio
 import json
 import re
 import sqlite3
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -174,6 +176,8 @@ POSTGRES_MIGRATIONS = [
     );
     CREATE INDEX IF NOT EXISTS feedbacks_for ON feedbacks ("forId");
     """,
+    # Element bytes (source cards, charts, plans): a few kilobytes each.
+    "CREATE TABLE IF NOT EXISTS chat_files (key TEXT PRIMARY KEY, mime TEXT NOT NULL, body BYTEA NOT NULL)",
 ]
 
 
@@ -304,3 +308,65 @@ class LocalFileStore:
     @staticmethod
     def _meta(path: Path) -> Path:
         return path.with_name(path.name + ".meta.json")
+
+
+class PgFileStore:
+    """``LocalFileStore``'s methods over the ``chat_files`` table of a Postgres database.
+
+    ``read`` returns the bytes instead of a path. One connection serves the app's threads, one
+    statement at a time; the calls from the event loop run in a worker thread.
+    """
+
+    def __init__(self, conn, *, url_prefix: str = "/chat-files") -> None:
+        from assistant import db
+
+        db.migrate(conn, "chat", POSTGRES_MIGRATIONS)
+        self._conn = conn
+        self._lock = threading.Lock()
+        self.url_prefix = url_prefix.rstrip("/")
+
+    @classmethod
+    def open(cls, url: str) -> PgFileStore:
+        from assistant import pg
+
+        return cls(pg.open_connection(url))
+
+    def _run(self, sql: str, params: tuple):
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    async def upload_file(
+        self,
+        object_key: str,
+        data: bytes | str,
+        mime: str = "application/octet-stream",
+        overwrite: bool = True,
+        content_disposition: str | None = None,
+    ) -> dict:
+        key = safe_key(object_key)
+        body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        on_conflict = "DO UPDATE SET mime = excluded.mime, body = excluded.body" if overwrite else "DO NOTHING"
+        await asyncio.to_thread(self._run, "INSERT INTO chat_files (key, mime, body) VALUES (?, ?, ?) "
+                                f"ON CONFLICT (key) {on_conflict} RETURNING key",
+                                (key, mime or "application/octet-stream", body))  # fmt: skip
+        return {"object_key": key, "url": await self.get_read_url(key)}
+
+    async def delete_file(self, object_key: str) -> bool:
+        gone = await asyncio.to_thread(self._run, "DELETE FROM chat_files WHERE key = ? RETURNING key",
+                                       (safe_key(object_key),))
+        return bool(gone)
+
+    async def get_read_url(self, object_key: str) -> str:
+        return f"{self.url_prefix}/{quote(safe_key(object_key))}"
+
+    async def close(self) -> None:
+        return None  # the connection lives as long as the process (Runtime)
+
+    owner = staticmethod(LocalFileStore.owner)
+
+    def read(self, object_key: str) -> tuple[bytes, str]:
+        """The file's bytes and MIME type, for serving; ``FileNotFoundError`` if absent."""
+        rows = self._run("SELECT body, mime FROM chat_files WHERE key = ?", (safe_key(object_key),))
+        if not rows:
+            raise FileNotFoundError(object_key)
+        return bytes(rows[0][0]), rows[0][1]

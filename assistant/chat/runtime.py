@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from assistant.chat.answering import Turns
 from assistant.chat.auth import Directory
 from assistant.chat.config import ChatConfig
-from assistant.chat.history import LocalFileStore
+from assistant.chat.history import LocalFileStore, PgFileStore
 from assistant.chat.staff import FIRST_USER, StaffFile, StaffTable, first_run_notice
 from assistant.config import Settings
 
@@ -53,7 +53,7 @@ class Runtime:
     #: ``assistant.service.Service`` or anything with its ``ask_stream``, ``db`` and ``index``.
     service: object
     directory: Directory
-    files: LocalFileStore
+    files: LocalFileStore | PgFileStore
     turns: Turns = field(default_factory=Turns)
     #: Set once the embedding model has answered (``warm_up``); ``/healthz`` reports it.
     model_ready: threading.Event = field(default_factory=threading.Event)
@@ -78,7 +78,7 @@ class Runtime:
             chat=chat,
             service=service,
             directory=directory,
-            files=LocalFileStore(chat.files_dir),
+            files=PgFileStore.open(settings.database_url) if settings.database_url else LocalFileStore(chat.files_dir),
         )
 
     def warm_up(self) -> threading.Thread:
