@@ -333,3 +333,39 @@ async def test_chat_files_stored_through_one_replica_are_read_through_the_other(
     with pytest.raises(FileNotFoundError):
         b.read("guest-abc/e1/Source_1")
     assert await b.delete_file("guest-abc/e1/Source_1") is False
+
+
+# -- a database restart ------------------------------------------------------------------------
+
+
+async def test_the_stores_outlive_their_connections_being_dropped(postgres_server, tmp_path):
+    """Postgres restarted or failed over: every connection of the replica is gone at once."""
+    import psycopg
+
+    url = postgres_server.create_database()
+    store, ledger, files = StaffTable.open(url), SignInLedger.on_postgres(url), history.PgFileStore.open(url)
+    layer = ChatDataLayer(history.ensure_postgres_schema(url), storage_provider=files)
+    store.add("maria", PASSWORD)
+    await files.upload_file("maria/e1/card", "text", mime="text/plain")
+    maria = await layer.create_user(User(identifier="maria", metadata={}))
+    database = url.rsplit("/", 1)[1]
+
+    def drop_all() -> int:
+        with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+            return len(admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE datname = %s AND pid <> pg_backend_pid()", (database,)).fetchall())
+
+    assert drop_all() >= 4
+    directory = auth.Directory([], store=store, ledger=ledger)
+    assert directory.authenticate("maria", PASSWORD, address="office").identifier == "maria"
+    drop_all()
+    assert directory.authenticate("maria", "wrong", address="office") is None
+    drop_all()
+    assert files.read("maria/e1/card") == (b"text", "text/plain")
+    ledger.end_session("s1", lifetime_s=60)
+    drop_all()
+    assert ledger.session_ended("s1")
+    assert (await layer.get_user("maria")).id == maria.id
+    await layer.close()
+    for opened in (store, ledger):
+        opened.close()

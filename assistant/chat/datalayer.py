@@ -16,11 +16,21 @@ from datetime import UTC, datetime
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.user import PersistedUser, User
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import sessionmaker
 
 from assistant.chat.auth import GUEST_PREFIX
 
 
 class ChatDataLayer(SQLAlchemyDataLayer):
+    def __init__(self, conninfo: str, **options) -> None:
+        super().__init__(conninfo, **options)
+        if conninfo.startswith("postgresql"):
+            # Check a pooled connection before use: one the database dropped (a restart, a
+            # failover) is replaced, instead of failing a write the base class only logs.
+            self.engine = create_async_engine(conninfo, pool_pre_ping=True)
+            self.async_session = sessionmaker(bind=self.engine, expire_on_commit=False, class_=AsyncSession)
+
     async def create_user(self, user: User) -> PersistedUser | None:
         if not user.identifier.startswith(GUEST_PREFIX):
             return await super().create_user(user)

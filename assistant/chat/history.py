@@ -20,7 +20,6 @@ import asyncio
 import json
 import re
 import sqlite3
-import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -313,27 +312,26 @@ class LocalFileStore:
 class PgFileStore:
     """``LocalFileStore``'s methods over the ``chat_files`` table of a Postgres database.
 
-    ``read`` returns the bytes instead of a path. One connection serves the app's threads, one
-    statement at a time; the calls from the event loop run in a worker thread.
+    ``read`` returns the bytes instead of a path. The calls from the event loop run in a worker
+    thread.
     """
 
-    def __init__(self, conn, *, url_prefix: str = "/chat-files") -> None:
+    def __init__(self, link, *, url_prefix: str = "/chat-files") -> None:
         from assistant import db
 
-        db.migrate(conn, "chat", POSTGRES_MIGRATIONS)
-        self._conn = conn
-        self._lock = threading.Lock()
+        db.migrate(link.conn, "chat", POSTGRES_MIGRATIONS)
+        #: ``assistant.chat.database.Link``: one statement at a time, reopened after a drop.
+        self._link = link
         self.url_prefix = url_prefix.rstrip("/")
 
     @classmethod
     def open(cls, url: str) -> PgFileStore:
-        from assistant import pg
+        from assistant.chat.database import Link
 
-        return cls(pg.open_connection(url))
+        return cls(Link.open(url))
 
     def _run(self, sql: str, params: tuple):
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        return self._link.run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def upload_file(
         self,

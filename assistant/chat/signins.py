@@ -78,14 +78,15 @@ class SignInLedger:
     or in Postgres (``on_postgres``)."""
 
     def __init__(self, path: Path | str, *, limits: Limits = Limits(), clock: Callable[[], float] = time.time,
-                 connection=None):
-        if connection is None:
+                 link=None):
+        self._conn = None
+        #: ``assistant.chat.database.Link`` to Postgres (``on_postgres``); None: the SQLite file.
+        self._link = link
+        if link is None:
             if str(path) != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-            connection.executescript(SCHEMA)
-        #: ``sqlite3.Connection`` or ``assistant.pg.Connection``: both take the ``?`` SQL below.
-        self._conn = connection
+            self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            self._conn.executescript(SCHEMA)
         self._lock = threading.Lock()
         self.limits = limits
         self._clock = clock
@@ -94,29 +95,38 @@ class SignInLedger:
     def on_postgres(cls, url: str, *, limits: Limits = Limits(),
                     clock: Callable[[], float] = time.time) -> SignInLedger:
         """The ledger in the Postgres database at ``url``, shared by every process that opens it."""
-        from assistant import pg
+        from assistant.chat.database import Link
 
-        conn = pg.open_connection(url)
-        db.migrate(conn, "signins", POSTGRES_MIGRATIONS)
-        return cls(url, limits=limits, clock=clock, connection=conn)
+        link = Link.open(url)
+        db.migrate(link.conn, "signins", POSTGRES_MIGRATIONS)
+        return cls(url, limits=limits, clock=clock, link=link)
 
     def close(self) -> None:
-        self._conn.close()
+        (self._link or self._conn).close()
+
+    def _run(self, work: Callable[..., object]):
+        """``work(conn)`` on this ledger's connection, one thread at a time (both drivers take
+        the ``?`` SQL below; the Postgres one is opened again if the server dropped it)."""
+        with self._lock:
+            return self._link.run(work) if self._link else work(self._conn)
 
     def _write(self, work: Callable[..., object]):
         """Run ``work`` in one write transaction, one at a time across threads and processes
         (``BEGIN IMMEDIATE`` takes SQLite's lock before the first read; on Postgres an advisory
         lock does the same for every replica)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+
+        def transaction(conn):
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                db.one_writer(self._conn, "signins")
-                result = work(self._conn, self._clock())
+                db.one_writer(conn, "signins")
+                result = work(conn, self._clock())
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            conn.execute("COMMIT")
             return result
+
+        return self._run(transaction)
 
     # -- passwords ------------------------------------------------------------------------------
 
@@ -175,8 +185,8 @@ class SignInLedger:
         self._write(work)
 
     def session_ended(self, session: str) -> bool:
-        with self._lock:
-            row = self._conn.execute("SELECT until FROM ended_sessions WHERE session = ?", (session,)).fetchone()
+        row = self._run(lambda conn: conn.execute("SELECT until FROM ended_sessions WHERE session = ?",
+                                                  (session,)).fetchone())
         return row is not None and row[0] >= self._clock()
 
     # -- guests ---------------------------------------------------------------------------------

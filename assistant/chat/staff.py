@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,31 +151,28 @@ _COLUMNS = "username, password_hash, role, display_name"
 class StaffTable:
     """The app's staff accounts in Postgres: ``StaffFile``'s methods, read afresh on every use.
 
-    ``conn`` is an ``assistant.pg.Connection``; its statements run one at a time under a lock, so
-    one connection can serve the app's threads (each statement commits on its own, except the
-    first run's two, which commit together).
+    ``link`` (``assistant.chat.database.Link``) runs one statement at a time for the app's
+    threads; each commits on its own, except the first run's two, which commit together.
     """
 
-    def __init__(self, conn) -> None:
+    def __init__(self, link) -> None:
         from assistant import pg
 
-        db.migrate(conn, "staff", POSTGRES_MIGRATIONS)
-        self._conn = conn
-        self._lock = threading.Lock()
-        self.where = f"staff_accounts in Postgres at {pg.describe(conn.url)}"
+        db.migrate(link.conn, "staff", POSTGRES_MIGRATIONS)
+        self._link = link
+        self.where = f"staff_accounts in Postgres at {pg.describe(link.url)}"
 
     @classmethod
     def open(cls, url: str) -> StaffTable:
-        from assistant import pg
+        from assistant.chat.database import Link
 
-        return cls(pg.open_connection(url))
+        return cls(Link.open(url))
 
     def close(self) -> None:
-        self._conn.close()
+        self._link.close()
 
     def _rows(self, sql: str, params: tuple = ()) -> list:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        return self._link.run(lambda conn: conn.execute(sql, params).fetchall())
 
     def exists(self) -> bool:
         return bool(self._rows("SELECT 1 FROM staff_store"))
@@ -224,28 +220,33 @@ class StaffTable:
         password = secrets.token_urlsafe(18)  # 144 random bits
         account = Account(username=user, password_hash=hash_password(password), role=STAFF,
                           name="Administrator (first run)")
-        with self._lock:
-            self._conn.execute("BEGIN")
+
+        def create(conn):
+            conn.execute("BEGIN")
             try:
-                first = self._conn.execute(
+                first = conn.execute(
                     "INSERT INTO staff_store (id, created_at) VALUES (1, ?) ON CONFLICT DO NOTHING RETURNING id",
                     (datetime.now(UTC).isoformat(),),
                 ).fetchone()
                 if first is not None:
-                    self._insert(account, locked=True)
+                    conn.execute(*self._insert_statement(account))
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            conn.execute("COMMIT")
+            return first
+
+        first = self._link.run(create)
         return password if first is not None else None
 
-    def _insert(self, account: Account, *, locked: bool = False) -> bool:
+    def _insert(self, account: Account) -> bool:
+        return bool(self._rows(*self._insert_statement(account)))
+
+    @staticmethod
+    def _insert_statement(account: Account) -> tuple[str, tuple]:
         sql = (f"INSERT INTO staff_accounts (name_key, {_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
                "ON CONFLICT (name_key) DO NOTHING RETURNING name_key")
-        params = (account.username.lower(), account.username, account.password_hash, account.role, account.name)
-        if locked:
-            return self._conn.execute(sql, params).fetchone() is not None
-        return bool(self._rows(sql, params))
+        return sql, (account.username.lower(), account.username, account.password_hash, account.role, account.name)
 
     def _existing(self, name: str) -> Account:
         found = self.find(name)

@@ -15,13 +15,14 @@ import click
 
 from assistant.chat.auth import ROLES, STAFF, Directory
 from assistant.chat.config import ChatConfig
+from assistant.chat.database import Link
 from assistant.chat.staff import StaffFile, StaffTable
 from assistant.errors import ConfigError
 
 
 def _store(service) -> StaffFile | StaffTable:
     if service.settings.database_url:
-        return StaffTable(service.db)
+        return StaffTable(Link(service.db))
     return StaffFile(ChatConfig(data_dir=service.settings.data_dir).staff_store_path)
 
 
