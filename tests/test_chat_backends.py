@@ -369,3 +369,17 @@ async def test_the_stores_outlive_their_connections_being_dropped(postgres_serve
     await layer.close()
     for opened in (store, ledger):
         opened.close()
+
+
+def test_a_staff_file_is_copied_into_postgres_once(postgres_server, tmp_path):
+    source = StaffFile(tmp_path / "staff.toml")
+    source.add("maria", PASSWORD, display_name="Maria Lopez")
+    source.add("sam", "sam's passphrase", role="student")
+    table = StaffTable.open(postgres_server.create_database())
+    table.add("lee", "lee's passphrase")
+    assert table.copy_from(source) == 2 and table.copy_from(source) == 0
+    assert [(a.username, a.role, a.name) for a in table.accounts()] == [
+        ("lee", "staff", ""), ("maria", "staff", "Maria Lopez"), ("sam", "student", "")]
+    assert auth.Directory([], store=table).authenticate("maria", PASSWORD).identifier == "maria"
+    assert table.first_run() is None  # the file's first run counts here too
+    table.close()

@@ -239,6 +239,16 @@ class StaffTable:
         first = self._link.run(create)
         return password if first is not None else None
 
+    def copy_from(self, source: StaffFile) -> int:
+        """Copy the accounts of a ``staff.toml`` in (``assistant migrate --from-sqlite``); return how
+        many were new. A name already here keeps its row, so running it again copies nothing. The
+        file's existence (the first run happened) comes along, so no administrator is minted."""
+        added = sum(self._insert(a) for a in source.accounts())
+        if source.exists():
+            self._rows("INSERT INTO staff_store (id, created_at) VALUES (1, ?) ON CONFLICT DO NOTHING RETURNING id",
+                       (datetime.now(UTC).isoformat(),))
+        return added
+
     def _insert(self, account: Account) -> bool:
         return bool(self._rows(*self._insert_statement(account)))
 
