@@ -44,7 +44,7 @@ def desk(fake_service, tmp_path):
         shutil.copy(STATUTES / f"{doc_id}.md", folder)
     report = fake_service.ingest([str(folder)])
     assert not report.failed
-    return StatuteDesk(fake_service.db)
+    return StatuteDesk(fake_service.catalog)
 
 
 # -- the shipped documents ------------------------------------------------------------------------

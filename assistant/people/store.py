@@ -4,12 +4,11 @@ The tables belong to the ``legislators`` source of ``assistant.occupations.store
 swapped by its ``replace_source`` in one transaction, so a refused file leaves the previous
 release answering. Each row keeps the layout it came from (``congress`` or ``openstates-ma``)
 and ``people_sources`` the date each layout is as of, which every citation names. Plain SQL,
-for a later move to Postgres.
+the same on SQLite and Postgres (``db.open_database``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import astuple, fields
 
 from assistant import db
@@ -68,18 +67,18 @@ COMMITTEE_COLUMNS = tuple(f.name for f in fields(Committee))
 MEMBERSHIP_COLUMNS = tuple(f.name for f in fields(Membership))
 
 
-def ensure_schema(conn: sqlite3.Connection) -> None:
+def ensure_schema(conn) -> None:
     data_store.ensure_schema(conn)
     db.migrate(conn, "people", MIGRATIONS)
 
 
-def as_of(conn: sqlite3.Connection) -> dict[str, str]:
+def as_of(conn) -> dict[str, str]:
     """Layout -> the date its data is as of, for the layouts stored."""
     ensure_schema(conn)
     return {r["source"]: r["as_of"] for r in conn.execute("SELECT source, as_of FROM people_sources")}
 
 
-def kept_rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], replaced: set[str]) -> list[tuple]:
+def kept_rows(conn, table: str, columns: tuple[str, ...], replaced: set[str]) -> list[tuple]:
     """Rows of ``table`` from layouts not being replaced (importing Congress keeps Massachusetts)."""
     ensure_schema(conn)
     marks = ",".join("?" * len(replaced))
@@ -87,7 +86,7 @@ def kept_rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], re
         f"SELECT {', '.join(columns)} FROM {table} WHERE source NOT IN ({marks})", sorted(replaced))]
 
 
-def replace(conn: sqlite3.Connection, *, layouts: dict[str, tuple[str, int]], members: list[Member],
+def replace(conn, *, layouts: dict[str, tuple[str, int]], members: list[Member],
             committees: list[Committee], memberships: list[Membership], file: str, checksum: str,
             now=None) -> data_store.Release:
     """Store the parsed layouts (layout -> (as_of, files)) as the new ``legislators`` release."""
