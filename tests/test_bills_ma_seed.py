@@ -19,7 +19,6 @@ import pytest
 from assistant.bills import ma, store
 from assistant.bills.ma_desk import ma_facts, named_bills
 from assistant.bills.ma_seed import load_seed
-from assistant.db import connect
 from assistant.errors import DataImportError
 from assistant.occupations.extract import load_extract
 
@@ -28,10 +27,8 @@ MANIFEST = json.loads((SEED / "MANIFEST.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(name="conn")
-def conn_fixture(tmp_path):
-    conn = connect(tmp_path / "assistant.db")
-    yield conn
-    conn.close()
+def conn_fixture(database):
+    return database
 
 
 def test_ingest_tracks_the_seed_once_per_version(conn):

@@ -74,7 +74,7 @@ class PeopleDesk:
                     best = (len(key) + 100, 0, row)
         if not says_committee and best is None:
             return None
-        rows = self.conn.execute("SELECT * FROM people_committees").fetchall()
+        rows = self.conn.execute("SELECT * FROM people_committees ORDER BY position").fetchall()
         for row in rows:
             if row["parent"] and "subcommittee" not in q:
                 continue
@@ -99,8 +99,8 @@ class PeopleDesk:
         """The committee's leaders, then its other members; the sentence the question asks for
         first: the role it names ("ranking member"), or the member it names ("is Markey on it")."""
         rows = self.conn.execute(
-            "SELECT s.member_name, s.role, s.title, s.rank, m.* FROM people_memberships s "
-            "LEFT JOIN people_members m ON m.member_id = s.member_id WHERE s.committee_id = ? ORDER BY s.rank",
+            "SELECT s.member_name, s.role, s.title, s.rank, m.* FROM people_memberships s LEFT JOIN people_members m"
+            " ON m.member_id = s.member_id WHERE s.committee_id = ? ORDER BY s.rank, s.position",
             (committee["committee_id"],),
         ).fetchall()
         name = committee["name"]
