@@ -87,9 +87,12 @@ def refresh_ma_bills(
         return
     own_client = client is None
     client = client or ma_client()
-    pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(due)), thread_name_prefix="ma-bills")
+    size = min(WORKERS, len(due))
+    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="ma-bills")
     try:
-        fetches = claimed_fetches(conn, due, lambda t: pool.submit(_fetch_bill, t, client, base, allow_private, now))
+        fetches = claimed_fetches(
+            conn, due, lambda t: pool.submit(_fetch_bill, t, client, base, allow_private, now), limit=size
+        )
         for tracked, future in fetches:
             if future is None:
                 yield refreshed_elsewhere(tracked, _update(tracked, "ok"))

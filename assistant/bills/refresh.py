@@ -113,10 +113,12 @@ def refresh_bills(
     options = {"max_bytes": DEFAULT_MAX_BYTES, **(fetch_options or {})}
     own_client = client is None
     client = client or make_client(max_connections=workers)
-    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(due))), thread_name_prefix="bills")
+    size = max(1, min(workers, len(due)))
+    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="bills")
     try:
         fetches = claimed_fetches(
-            conn, due, lambda tracked: pool.submit(_fetch_and_parse, tracked, client, allow_private, now, options)
+            conn, due, lambda tracked: pool.submit(_fetch_and_parse, tracked, client, allow_private, now, options),
+            limit=size,
         )
         for tracked, future in fetches:
             if future is None:
