@@ -281,7 +281,9 @@ def _replace(conn, source: str, name: str, *, release: str, checksum: str, now,
         return store.replace_source(conn, source, release=release, tables=guarded, file=name,
                                     checksum=checksum, count_table=count_table, now=now)
     except db.integrity_errors() as exc:
-        raise DataImportError(name, f"rows break the table's rules ({exc})") from None
+        # Postgres adds DETAIL and CONTEXT lines; the first names the broken rule, as SQLite's does.
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataImportError(name, f"rows break the table's rules ({cause})") from None
 
 
 def _plain(name: str, rows: Iterable) -> Iterator:

@@ -6,7 +6,7 @@ transaction: readers (SQLite's WAL, Postgres's MVCC) keep answering from the pre
 until the commit, and a file that fails half-way leaves the previous release exactly as it was.
 The queries are written once for both backends (``db.open_database``); only the tables' DDL
 (``pg_schema``) and the bulk insert differ: ``executemany`` on SQLite, ``COPY`` on Postgres,
-where row-by-row inserts of the full OEWS file would take minutes instead of seconds.
+where it is more than three times faster than ``executemany`` for the full OEWS file.
 
 Publisher codes are the keys (SOC ``49-9062``, O*NET ``49-9062.00``, CBSA ``44140``, CIP
 ``15.0401``); titles are data. BLS markers (``*``, ``**``, ``#``) are never stored as numbers:
@@ -225,8 +225,9 @@ def releases(conn) -> dict[str, Release]:
 def insert_rows(conn, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert ``rows`` into ``table`` inside the caller's transaction; return how many.
 
-    Postgres gets one ``COPY`` stream: the full OEWS file (237,000 rows) took 41 s through
-    ``executemany`` and 12 s by ``COPY`` here, most of it parsing the file (docs/postgres.md).
+    Postgres gets one ``COPY`` stream: the full OEWS file (237,000 rows) imported in 25 s through
+    psycopg's ``executemany`` and in 7 s by ``COPY`` (parsing included; SQLite 11 s), measured on
+    2 shared cores against a loopback Postgres 15.
     """
     if db.dialect(conn) == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
