@@ -1,0 +1,239 @@
+"""``assistant migrate --from-sqlite DIR``: a real embedded installation copied into a real Postgres.
+
+The installation is built the way an operator's is: documents ingested (the keyword-count fake
+model, so the vectors are cheap but rank meaningfully), the shipped data extract loaded, a feed
+subscribed, a chat database present. The copy goes to a fresh Postgres database and either the
+new data directory's embedded Chroma or (slow) a real ``chroma run`` server.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import CORPUS, REPO
+
+from assistant import db, migrate
+from assistant.cli import main
+from assistant.config import Settings
+from assistant.occupations.desk import DataDesk
+from assistant.service import Service
+
+#: FTS5 and Postgres's tsvector rank keyword matches a little differently (docs/postgres.md), so the
+#: hybrid hits of the copy are compared with the same corpus ingested into Postgres directly.
+QUESTIONS = ["what is CBET certification?", "apprenticeship programs for biomedical technicians",
+             "right to repair medical devices", "how do I get a job repairing hospital equipment"]
+DATA_QUESTION = "how much do bmets make in massachusetts"
+
+
+@pytest.fixture(scope="module")
+def installation(tmp_path_factory):
+    """An embedded installation: SQLite catalog + FTS5, Chroma, the data extract, a feed, chat.db."""
+    from conftest import KeywordEmbeddings
+
+    from assistant.chat import history
+
+    root = tmp_path_factory.mktemp("old")
+    shutil.copytree(REPO / "corpus" / "data", root / "extract")
+    service = Service(Settings(data_dir=root / "data"), embeddings=KeywordEmbeddings)
+    report = service.ingest([str(CORPUS), str(root / "extract")])
+    assert not report.failed and len(report.data) == 4
+    service.close()
+    added = CliRunner().invoke(main, ["--data-dir", str(root / "data"), "feeds", "add",
+                                      "http://127.0.0.1:9/feed.xml", "--name", "Test feed"])
+    assert added.exit_code == 0, added.output
+    history.ensure_schema(root / "data" / "chat.db")
+    with sqlite3.connect(root / "data" / "chat.db") as chat:
+        chat.execute("INSERT INTO users (id, identifier, \"createdAt\") VALUES ('u1', 'staff', '2026-01-01')")
+    return root / "data"
+
+
+def services(settings_list):
+    from conftest import KeywordEmbeddings
+
+    return [Service(s, embeddings=KeywordEmbeddings) for s in settings_list]
+
+
+def check_copy(installation, target: Settings, report: migrate.MigrationReport, native_url: str) -> None:
+    """``status`` counts, vectors, hybrid hits and data facts of the copy against the original."""
+    old, new, native = services([Settings(data_dir=installation), target,
+                                 Settings(data_dir=target.data_dir.parent / "native", database_url=native_url)])
+    native.ingest([str(CORPUS)])
+    try:
+        before, after = old.status(), new.status()
+        assert (after["documents"], after["chunks"]) == (before["documents"], before["chunks"]) == (
+            report.documents, report.chunks)
+        assert before["documents"] == 9 and after["backend"] == "postgres"
+        assert sorted(f["url"] for f in after["feeds"]) == sorted(f["url"] for f in before["feeds"])
+        assert "http://127.0.0.1:9/feed.xml" in [f["url"] for f in after["feeds"]]
+        for question in QUESTIONS:
+            vector = old.embeddings.embed_query_array(question)
+            # The vector side is the same stored embeddings: the same chunks at the same distances.
+            assert ([(m.chunk_id, round(m.distance, 5)) for m in new.vectors.query(vector, k=5, where=None)]
+                    == [(m.chunk_id, round(m.distance, 5)) for m in old.vectors.query(vector, k=5, where=None)])
+            # The keyword index copied from FTS5 answers as one built on Postgres does.
+            assert ([h.chunk_id for h in new.search(question)[0]]
+                    == [h.chunk_id for h in native.search(question)[0]]), question
+        facts = [[f.sentences for f in DataDesk(s.db, home_area="Springfield, MA").answer(DATA_QUESTION).facts]
+                 for s in (old, new)]
+        assert facts[0] and facts[0] == facts[1]
+    finally:
+        for service in (old, new, native):
+            service.close()
+
+
+def test_migrate_copies_everything_once_into_postgres_and_embedded_chroma(installation, postgres_server, tmp_path):
+    target = Settings(data_dir=tmp_path / "new", database_url=postgres_server.create_database())
+    lines: list[str] = []
+    report = migrate.migrate(installation, target, progress=lines.append)
+    by_name = {c.name: c for c in report.components}
+    assert by_name["catalog"].copied == 9 + 2 * report.chunks  # documents, chunks and their keyword rows
+    assert {t.table: t.copied for t in by_name["catalog"].tables}["chunks_fts"] == report.chunks
+    assert [t.table for t in by_name["data"].tables] == ["cip CIP 2020", "oews May 2025", "onet O*NET 30.1",
+                                                          "projections 2024-34"]
+    assert by_name["feeds"].copied >= 1 and report.vectors.copied == report.chunks
+    chat = by_name["chat history"]
+    with db.open_database(target) as conn:
+        if migrate.postgres_columns(conn, "users"):
+            assert chat.copied == 1
+        else:  # the chat's Postgres tables arrive with the chat history step
+            assert chat.skipped.startswith("no Postgres tables for it yet: users")
+    assert any(line.startswith("catalog: copied") for line in lines)
+    assert any(line.startswith("  data: oews May 2025: ") and "oews_wages 98343" in line for line in lines)
+    check_copy(installation, target, report, postgres_server.create_database())
+
+    again = migrate.migrate(installation, target)
+    assert again.copied == 0 and (again.documents, again.chunks) == (report.documents, report.chunks)
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "new"), "migrate", "--from-sqlite",
+                                       str(installation)], env={"ASSISTANT_DATABASE_URL": target.database_url})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("nothing to copy: postgres: 127.0.0.1:")
+    assert "catalog: copied 0 rows" in result.stderr
+
+
+@pytest.mark.slow
+def test_migrate_into_a_chroma_server(installation, postgres_server, tmp_path):
+    server = _start_chroma(tmp_path)
+    try:
+        target = Settings(data_dir=tmp_path / "new", database_url=postgres_server.create_database(),
+                          chroma_url=server[0])
+        report = migrate.migrate(installation, target)
+        assert report.vectors.copied == report.chunks > 0
+        assert not (tmp_path / "new" / "chroma").exists()  # the vectors went to the server
+        check_copy(installation, target, report, postgres_server.create_database())
+        assert migrate.migrate(installation, target).copied == 0
+    finally:
+        server[1].terminate()
+        server[1].wait(timeout=20)
+
+
+def _start_chroma(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from test_chroma_server import free_port
+
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    process = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return url, process
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "chroma run did not start"
+        time.sleep(0.2)
+
+
+# -- the generic table copy, on a table of its own ---------------------------------------------------
+
+
+def test_table_copy_keys_sequences_keyless_tables_and_foreign_key_order(tmp_path, postgres_server):
+    source = sqlite3.connect(tmp_path / "old.db")
+    source.executescript("""
+        CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT NOT NULL, extra TEXT);
+        CREATE TABLE kids (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parents(id), n INTEGER);
+        CREATE TABLE notes (text TEXT NOT NULL);
+        INSERT INTO parents VALUES (1, 'a', 'only in SQLite'), (7, 'b', NULL);
+        INSERT INTO kids VALUES (3, 7, 2.0);
+        INSERT INTO notes VALUES ('first'), ('second');
+    """)
+    target = db.open_database(Settings(data_dir=tmp_path, database_url=postgres_server.create_database()))
+    try:
+        target.execute("CREATE TABLE kids (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+                       "parent BIGINT, n INTEGER)")  # created before its parent table
+        target.execute("CREATE TABLE parents (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+                       "name TEXT NOT NULL, upper_name TEXT GENERATED ALWAYS AS (upper(name)) STORED)")
+        target.execute("ALTER TABLE kids ADD FOREIGN KEY (parent) REFERENCES parents (id)")
+        target.execute("CREATE TABLE notes (text TEXT NOT NULL)")
+        order = migrate.dependency_order(target, ["kids", "notes", "parents"])
+        assert order.index("parents") < order.index("kids")
+
+        def run() -> dict[str, int]:
+            with migrate.transaction(target):
+                return {t: migrate.copy_table(source, target, t).copied for t in order}
+
+        assert run() == {"parents": 2, "kids": 1, "notes": 2}
+        assert run() == {"parents": 0, "kids": 0, "notes": 0}  # keys match; a keyless table is copied once
+        assert [tuple(r) for r in target.execute("SELECT id, name, upper_name FROM parents ORDER BY id")] == [
+            (1, "a", "A"), (7, "b", "B")]
+        assert target.execute("SELECT n FROM kids").fetchone()[0] == 2
+        # New rows on Postgres get ids after the copied ones.
+        assert target.execute("INSERT INTO parents (name) VALUES ('c') RETURNING id").fetchone()[0] == 8
+        assert [r[0] for r in target.execute("SELECT text FROM notes")] == ["first", "second"]
+    finally:
+        target.close()
+        source.close()
+
+
+# -- refusals ----------------------------------------------------------------------------------------
+
+
+def test_bad_directories_and_an_unreachable_database_are_one_line(tmp_path, postgres_server):
+    url = postgres_server.create_database()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "assistant.db").write_bytes(b"this is not a database" * 100)
+    (tmp_path / "file").write_text("x")
+    cases = [
+        (url, tmp_path / "missing", f"Error: {tmp_path / 'missing'}: no such data directory"),
+        (url, tmp_path / "file", f"Error: {tmp_path / 'file'}: not a directory"),
+        (url, tmp_path / "empty", f"Error: {tmp_path / 'empty'}: no assistant.db here"),
+        (url, tmp_path / "broken", f"Error: {tmp_path / 'broken' / 'assistant.db'}: cannot read: "
+                                   "file is not a database"),
+        ("postgresql://nobody@127.0.0.1:1/none", tmp_path / "broken", None),
+        ("", tmp_path / "empty", "Error: migrate: ASSISTANT_DATABASE_URL is not set"),
+    ]
+    for database_url, directory, expected in cases:
+        if expected is None:  # a good directory and a database that is not there
+            directory = tmp_path / "good"
+            directory.mkdir()
+            sqlite3.connect(directory / "assistant.db").close()
+            expected = "Error: Postgres at 127.0.0.1:1/none: cannot connect:"
+        result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "new"), "migrate", "--from-sqlite",
+                                           str(directory)], env={"ASSISTANT_DATABASE_URL": database_url})
+        assert result.exit_code == 1, (directory, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith(expected), result.stderr
+
+
+def test_json_summary(installation, postgres_server, tmp_path):
+    url = postgres_server.create_database()
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "new"), "migrate", "--from-sqlite",
+                                       str(installation), "--json"], env={"ASSISTANT_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == 9 and summary["copied"] > 100_000
+    names = [c["name"] for c in summary["components"]]
+    assert names == ["catalog", "data", "feeds", "bills", "chat history", "sign-ins", "vectors"]
+    assert summary["components"][-2]["skipped"].startswith("no signin.db in ")
