@@ -47,8 +47,18 @@ def installation(tmp_path_factory):
                                       "http://127.0.0.1:9/feed.xml", "--name", "Test feed"])
     assert added.exit_code == 0, added.output
     history.ensure_schema(root / "data" / "chat.db")
-    with sqlite3.connect(root / "data" / "chat.db") as chat:
-        chat.execute("INSERT INTO users (id, identifier, \"createdAt\") VALUES ('u1', 'staff', '2026-01-01')")
+    with sqlite3.connect(root / "data" / "chat.db") as chat:  # a staff member's chat with a source card
+        chat.executescript("""
+            INSERT INTO users (id, identifier, "createdAt", metadata) VALUES ('u1', 'staff', '2026-01-01', '{}');
+            INSERT INTO threads (id, "createdAt", name, "userId", "userIdentifier", tags, metadata)
+                VALUES ('t1', '2026-01-01T10:00:00Z', 'BMET pay', 'u1', 'staff', '["advocacy"]', '{"a": 1}');
+            INSERT INTO steps (id, name, type, "threadId", streaming, "isError", output, "createdAt")
+                VALUES ('s1', 'Assistant', 'assistant_message', 't1', 0, 0, 'BMETs earn...', '2026-01-01T10:00:01Z');
+            INSERT INTO elements (id, "threadId", type, name, "objectKey", mime, "forId")
+                VALUES ('e1', 't1', 'custom', 'card', 'u1/e1/card.json', 'application/json', 's1');
+        """)
+    (root / "data" / "chat-files" / "u1" / "e1").mkdir(parents=True)
+    (root / "data" / "chat-files" / "u1" / "e1" / "card.json").write_text('{"title": "BMET basics"}')
     return root / "data"
 
 
@@ -99,7 +109,13 @@ def test_migrate_copies_everything_once_into_postgres_and_embedded_chroma(instal
     chat = by_name["chat history"]
     with db.open_database(target) as conn:
         if migrate.postgres_columns(conn, "users"):
-            assert chat.copied == 1
+            assert {t.table: t.copied for t in chat.tables} == {
+                "users": 1, "threads": 1, "steps": 1, "elements": 1, "feedbacks": 0, "chat-files": 1}
+            thread = conn.execute('SELECT tags, "userId" FROM threads').fetchone()
+            assert (thread[0], thread[1]) == (["advocacy"], "u1")
+            assert conn.execute("SELECT streaming FROM steps").fetchone()[0] in (False, 0)
+            assert bytes(conn.execute("SELECT body FROM chat_files WHERE key = 'u1/e1/card.json'").fetchone()[0]) \
+                == b'{"title": "BMET basics"}'
         else:  # the chat's Postgres tables arrive with the chat history step
             assert chat.skipped.startswith("no Postgres tables for it yet: users")
     assert any(line.startswith("catalog: copied") for line in lines)

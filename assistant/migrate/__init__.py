@@ -126,6 +126,12 @@ def _copy_component(source: sqlite3.Connection, target, component: Component, pr
             return ComponentCopy(component.name, skipped=f"its schema does not run on Postgres: {_first_line(exc)}")
     if component.copy is not None:
         return component.copy(source, target, component, progress)
+    return copy_component_tables(source, target, component, progress)
+
+
+def copy_component_tables(source: sqlite3.Connection, target, component: Component,
+                          progress: Progress) -> ComponentCopy:
+    """The generic copy of a component: its tables present in SQLite, in one transaction."""
     names = [t for t in component.tables() if t in sqlite_tables(source)]
     missing = [t for t in names if not postgres_columns(target, t)]
     if names and len(missing) == len(names):

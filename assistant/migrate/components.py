@@ -11,6 +11,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from assistant import db
 from assistant.migrate.tables import (
@@ -113,10 +114,57 @@ def _chat_tables() -> list[str]:
     return created_tables(SCHEMA)
 
 
+def _chat_prepare(conn) -> None:
+    from assistant.chat import history
+
+    _postgres_steps(conn, "chat", history)
+
+
 def _signin_tables() -> list[str]:
     from assistant.chat.signins import SCHEMA
 
     return created_tables(SCHEMA)
+
+
+def _signin_prepare(conn) -> None:
+    from assistant.chat import signins
+
+    _postgres_steps(conn, "signins", signins)
+
+
+def _postgres_steps(conn, component: str, module) -> None:
+    """The chat modules keep their Postgres tables apart (``POSTGRES_MIGRATIONS``, from the chat
+    history step); without it the tables are copied only if something else created them."""
+    steps = getattr(module, "POSTGRES_MIGRATIONS", None)
+    if steps is not None:
+        db.migrate(conn, component, steps)
+
+
+def _copy_chat(source: sqlite3.Connection, target, component: Component, progress: Progress) -> ComponentCopy:
+    """Chainlit's tables, then the element files of ``chat-files/`` into ``chat_files`` when
+    Postgres keeps them there (a resumed chat's source cards open on any replica)."""
+    from assistant.chat.history import safe_key
+    from assistant.migrate import copy_component_tables
+
+    result = copy_component_tables(source, target, component, progress)
+    if result.skipped or not postgres_columns(target, "chat_files") or "elements" not in sqlite_tables(source):
+        return result
+    folder = Path(source.execute("PRAGMA database_list").fetchone()[2]).parent / "chat-files"
+    keys = [(key, mime) for key, mime in source.execute(
+        'SELECT "objectKey", mime FROM elements WHERE "objectKey" IS NOT NULL ORDER BY rowid')]
+    copied = 0
+    with transaction(target):
+        for object_key, mime in keys:
+            key = safe_key(object_key)  # the name both file stores keep it under
+            path = folder / key
+            if not path.is_file():
+                continue
+            copied += target.execute(
+                "INSERT INTO chat_files (key, mime, body) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING key",
+                (key, mime or "application/octet-stream", path.read_bytes())).fetchone() is not None
+    result.tables.append(TableCopy("chat-files", len(keys), copied))
+    progress(f"  {component.name}: chat-files {copied}/{len(keys)}")
+    return result
 
 
 def _copy_data(source: sqlite3.Connection, target, component: Component, progress: Progress) -> ComponentCopy:
@@ -161,14 +209,12 @@ def _copy_data(source: sqlite3.Connection, target, component: Component, progres
     return result
 
 
-
-
+#: Copied in this order: the catalog, the data, what refers to documents, then the chat's files.
 COMPONENTS: tuple[Component, ...] = (
     Component("catalog", "assistant.db", _catalog_tables, _catalog_prepare),
     Component("data", "assistant.db", _data_tables, _data_prepare, copy=_copy_data),
     Component("feeds", "assistant.db", _feeds_tables, _feeds_prepare),
     Component("bills", "assistant.db", _bills_tables, _bills_prepare),
-    # Chainlit's tables and the sign-in ledger: copied when their Postgres tables exist.
-    Component("chat history", "chat.db", _chat_tables),
-    Component("sign-ins", "signin.db", _signin_tables),
+    Component("chat history", "chat.db", _chat_tables, _chat_prepare, copy=_copy_chat),
+    Component("sign-ins", "signin.db", _signin_tables, _signin_prepare),
 )

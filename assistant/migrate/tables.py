@@ -10,6 +10,7 @@ component's tables, which they take in ``dependency_order``.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -132,14 +133,14 @@ def copy_table(source: sqlite3.Connection, target, table: str, *, where: str = "
     raw.execute(f"CREATE TEMP TABLE _migrate_stage ON COMMIT DROP AS SELECT {names} FROM {_quoted(table)} "
                 "WITH NO DATA")
     raw.execute("ALTER TABLE _migrate_stage ADD COLUMN _migrate_order BIGINT GENERATED ALWAYS AS IDENTITY")
-    integers = [pg_columns[c]["type"] in ("integer", "bigint", "smallint") for c in columns]
+    kinds = [pg_columns[c]["type"] for c in columns]
     selected = ", ".join(f'"{c}"' for c in columns)
     order = " ORDER BY rowid" if _has_rowid(source, table) else ""
     cursor = source.execute(f'SELECT {selected} FROM "{table}"{condition}{order}', params)
     with raw.cursor() as stage, stage.copy(f"COPY _migrate_stage ({names}) FROM STDIN") as copy:
         while batch := cursor.fetchmany(BATCH):
             for row in batch:
-                copy.write_row([_integer(v) if is_int else v for v, is_int in zip(row, integers)])
+                copy.write_row([_value(v, kind) for v, kind in zip(row, kinds)])
     overriding = " OVERRIDING SYSTEM VALUE" if any(pg_columns[c]["sequence"] for c in columns) else ""
     copied = raw.execute(f"INSERT INTO {_quoted(table)} ({names}){overriding} SELECT {names} FROM _migrate_stage "
                          "ORDER BY _migrate_order ON CONFLICT DO NOTHING").rowcount
@@ -160,9 +161,13 @@ def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
     return True
 
 
-def _integer(value):
-    """SQLite keeps 3.0 in an INTEGER column as written; Postgres's integer input refuses "3.0"."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+def _value(value, kind: str):
+    """``value`` as the Postgres column of type ``kind`` reads it in COPY's text format."""
+    if kind in ("integer", "bigint", "smallint") and isinstance(value, float) and value.is_integer():
+        return int(value)  # SQLite keeps 3.0 in an INTEGER column; Postgres's integer input refuses "3.0"
+    if kind == "ARRAY" and isinstance(value, str) and value.startswith("["):
+        return json.loads(value)  # a list SQLite holds as JSON text (Chainlit's tags)
+    return value
 
 
 def _quoted(name: str) -> str:
