@@ -35,7 +35,7 @@ def installation(tmp_path_factory):
     """An embedded installation: SQLite catalog + FTS5, Chroma, the data extract, a feed, chat.db."""
     from conftest import KeywordEmbeddings
 
-    from assistant.chat import history
+    from assistant.chat import history, signins
 
     root = tmp_path_factory.mktemp("old")
     shutil.copytree(REPO / "corpus" / "data", root / "extract")
@@ -56,6 +56,12 @@ def installation(tmp_path_factory):
                 VALUES ('s1', 'Assistant', 'assistant_message', 't1', 0, 0, 'BMETs earn...', '2026-01-01T10:00:01Z');
             INSERT INTO elements (id, "threadId", type, name, "objectKey", mime, "forId")
                 VALUES ('e1', 't1', 'custom', 'card', 'u1/e1/card.json', 'application/json', 's1');
+        """)
+    with sqlite3.connect(root / "data" / "signin.db") as ledger:  # the sign-in ledger: two failures, a guest
+        ledger.executescript(signins.SCHEMA + """
+            INSERT INTO failures (id, name, address, at)
+                VALUES (4, 'staff', '10.0.0.1', 1.5), (9, 'x', '10.0.0.2', 2.5);
+            INSERT INTO guests (address, at) VALUES ('10.0.0.3', 3.5);
         """)
     (root / "data" / "chat-files" / "u1" / "e1").mkdir(parents=True)
     (root / "data" / "chat-files" / "u1" / "e1" / "card.json").write_text('{"title": "BMET basics"}')
@@ -118,6 +124,15 @@ def test_migrate_copies_everything_once_into_postgres_and_embedded_chroma(instal
                 == b'{"title": "BMET basics"}'
         else:  # the chat's Postgres tables arrive with the chat history step
             assert chat.skipped.startswith("no Postgres tables for it yet: users")
+        ledger = by_name["sign-ins"]
+        if migrate.postgres_columns(conn, "failures"):
+            assert {t.table: t.copied for t in ledger.tables} == {
+                "failures": 2, "known_addresses": 0, "ended_sessions": 0, "guests": 1}
+            # The next failure Postgres records gets an id after the copied ones.
+            assert conn.execute("INSERT INTO failures (name, address, at) VALUES ('y', 'z', 4.0) RETURNING id"
+                                ).fetchone()[0] == 10
+        else:
+            assert ledger.skipped.startswith("no Postgres tables for it yet: failures")
     assert any(line.startswith("catalog: copied") for line in lines)
     assert any(line.startswith("  data: oews May 2025: ") and "oews_wages 98343" in line for line in lines)
     check_copy(installation, target, report, postgres_server.create_database())
@@ -252,4 +267,4 @@ def test_json_summary(installation, postgres_server, tmp_path):
     assert summary["documents"] == 9 and summary["copied"] > 100_000
     names = [c["name"] for c in summary["components"]]
     assert names == ["catalog", "data", "feeds", "bills", "chat history", "sign-ins", "vectors"]
-    assert summary["components"][-2]["skipped"].startswith("no signin.db in ")
+    assert summary["components"][0]["tables"]["chunks_fts"] == {"rows": 13, "copied": 13}
