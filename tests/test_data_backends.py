@@ -8,6 +8,7 @@ those of tests/test_data_import.py (read from ../shared/data). Import times are 
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -215,3 +216,26 @@ def test_full_oews_import_time_on_both(tmp_path, postgres_server):
     finally:
         for conn in conns.values():
             conn.close()
+
+
+def test_ingest_loads_the_extract_into_the_configured_backend(backend_settings, fake_embeddings, tmp_path):
+    from assistant.service import Service
+
+    corpus = tmp_path / "corpus"
+    (corpus / "careers").mkdir(parents=True)
+    (corpus / "careers" / "bmet.md").write_text("# BMET\n\nBiomedical equipment technicians repair devices.\n")
+    shutil.copytree(EXTRACT, corpus / "data")
+    service = Service(backend_settings, embeddings=lambda: fake_embeddings)
+    try:
+        report = service.ingest([str(corpus)]).to_json()
+        assert report["added"] == 1 and report["failed"] == []
+        assert {d["name"]: d["rows"] for d in report["data"]} == {
+            "oews": 98343, "onet": 774, "projections": 833, "cip": 6097}
+        facts = service.data_desk.answer("how much do bmets make in worcester").facts
+        assert any("Worcester" in " ".join(f.sentences) for f in facts)
+        assert "data" not in service.ingest([str(corpus)]).to_json()
+    finally:
+        service.close()
+    if backend_settings.database_url:  # nothing landed in the SQLite file
+        with db.connect(backend_settings.db_path) as conn:
+            assert "data_releases" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
