@@ -46,6 +46,10 @@ def installation(tmp_path_factory):
     added = CliRunner().invoke(main, ["--data-dir", str(root / "data"), "feeds", "add",
                                       "http://127.0.0.1:9/feed.xml", "--name", "Test feed"])
     assert added.exit_code == 0, added.output
+    # A tracked bill whose first fetch failed (nothing listens there): the tracking row is kept.
+    tracked = CliRunner().invoke(main, ["--data-dir", str(root / "data"), "bills", "track", "hr6655", "--congress",
+                                        "119"], env={"ASSISTANT_BILLSTATUS_URL": "http://127.0.0.1:9/BILLSTATUS"})
+    assert "Tracking H.R. 6655" in tracked.output, tracked.output
     history.ensure_schema(root / "data" / "chat.db")
     with sqlite3.connect(root / "data" / "chat.db") as chat:  # a staff member's chat with a source card
         chat.executescript("""
@@ -124,6 +128,12 @@ def test_migrate_copies_everything_once_into_postgres_and_embedded_chroma(instal
                 == b'{"title": "BMET basics"}'
         else:  # the chat's Postgres tables arrive with the chat history step
             assert chat.skipped.startswith("no Postgres tables for it yet: users")
+        bills = by_name["bills"]
+        if migrate.postgres_columns(conn, "bills") and not bills.skipped:
+            assert {t.table: t.copied for t in bills.tables}["bills"] == 1
+            assert conn.execute("SELECT bill_key FROM bills").fetchone()[0] == "119-hr-6655"
+        else:  # bills' Postgres schema arrives with the bills step
+            assert bills.skipped.startswith("its schema does not run on Postgres")
         ledger = by_name["sign-ins"]
         if migrate.postgres_columns(conn, "failures"):
             assert {t.table: t.copied for t in ledger.tables} == {
@@ -144,6 +154,14 @@ def test_migrate_copies_everything_once_into_postgres_and_embedded_chroma(instal
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0].startswith("nothing to copy: postgres: 127.0.0.1:")
     assert "catalog: copied 0 rows" in result.stderr
+    with db.open_database(target) as conn:
+        feed_ids = migrate.postgres_columns(conn, "feeds")["id"]
+    if feed_ids["sequence"]:  # the feeds step: ids from an identity column
+        # A feed subscribed on Postgres after the copy gets an id after the copied ones.
+        more = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "new"), "feeds", "add",
+                                         "http://127.0.0.1:9/other.xml"],
+                                  env={"ASSISTANT_DATABASE_URL": target.database_url})
+        assert more.exit_code == 0, more.output
 
 
 @pytest.mark.slow
