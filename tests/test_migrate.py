@@ -286,3 +286,37 @@ def test_json_summary(installation, postgres_server, tmp_path):
     names = [c["name"] for c in summary["components"]]
     assert names == ["catalog", "data", "feeds", "bills", "chat history", "sign-ins", "vectors"]
     assert summary["components"][0]["tables"]["chunks_fts"] == {"rows": 13, "copied": 13}
+
+
+def test_a_table_postgres_refuses_fails_its_component_alone(tmp_path, postgres_server):
+    """One component's copy fails as one line and rolls back whole; the others are copied; a rerun
+    after the fix copies the rest."""
+    data_dir = tmp_path / "old"
+    data_dir.mkdir()
+    with sqlite3.connect(data_dir / "assistant.db") as source:
+        source.executescript("""
+            CREATE TABLE good (id INTEGER PRIMARY KEY, name TEXT);
+            CREATE TABLE first_part (id INTEGER PRIMARY KEY);
+            CREATE TABLE bad (id INTEGER PRIMARY KEY, size INTEGER);
+            INSERT INTO good VALUES (1, 'kept');
+            INSERT INTO first_part VALUES (1), (2);
+            INSERT INTO bad VALUES (1, 10), (2, 'large');
+        """)
+    target = Settings(data_dir=tmp_path / "new", database_url=postgres_server.create_database())
+    with db.open_database(target) as conn:
+        conn.execute("CREATE TABLE good (id BIGINT PRIMARY KEY, name TEXT)")
+        conn.execute("CREATE TABLE first_part (id BIGINT PRIMARY KEY)")
+        conn.execute("CREATE TABLE bad (id BIGINT PRIMARY KEY, size INTEGER)")
+    components = [migrate.Component("good one", "assistant.db", lambda: ["good"]),
+                  migrate.Component("bad one", "assistant.db", lambda: ["first_part", "bad"])]
+    report = migrate.migrate(data_dir, target, components=components)
+    assert report.failed == ["bad one"]
+    assert report.components[1].line().startswith("bad one: failed (bad: invalid input syntax for type integer")
+    with db.open_database(target) as conn:
+        assert conn.execute("SELECT name FROM good").fetchone()[0] == "kept"
+        assert conn.execute("SELECT count(*) FROM first_part").fetchone()[0] == 0  # rolled back with bad
+
+    with sqlite3.connect(data_dir / "assistant.db") as source:
+        source.execute("UPDATE bad SET size = 20 WHERE id = 2")
+    again = migrate.migrate(data_dir, target, components=components)
+    assert again.failed == [] and [c.copied for c in again.components] == [0, 4]

@@ -35,10 +35,12 @@ def migrate(service, source_dir: Path, as_json: bool) -> None:
     report = run_migration(source_dir, settings, progress=lambda line: click.echo(line, err=True))
     if as_json:
         click.echo(json.dumps(report.to_json()))
-        return
-    if report.copied == 0:
+    elif report.copied == 0 and not report.failed:
         click.echo(f"nothing to copy: {report.target} already holds everything in {report.source}")
     else:
         click.echo(f"copied {report.copied:,} rows and vectors from {report.source} to {report.target}")
-    click.echo(f"now in Postgres: {report.documents} documents, {report.chunks} chunks "
-               f"(as `assistant status` counts them)")
+    if not as_json:
+        click.echo(f"now in Postgres: {report.documents} documents, {report.chunks} chunks "
+                   f"(as `assistant status` counts them)")
+    if report.failed:
+        raise click.ClickException(f"not copied: {', '.join(report.failed)} (see above); run it again once fixed")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from assistant import db
 from assistant.config import Settings
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 from assistant.migrate.components import COMPONENTS, Component, created_tables
 from assistant.migrate.tables import (
     ComponentCopy,
@@ -54,8 +54,13 @@ class MigrationReport:
     def copied(self) -> int:
         return sum(c.copied for c in self.components) + self.vectors.copied
 
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in [*self.components, self.vectors] if c.error]
+
     def to_json(self) -> dict:
-        return {"from": self.source, "to": self.target, "copied": self.copied, "documents": self.documents,
+        return {"from": self.source, "to": self.target, "copied": self.copied, "failed": self.failed,
+                "documents": self.documents,
                 "chunks": self.chunks, "components": [c.to_json() for c in [*self.components, self.vectors]]}
 
 
@@ -82,13 +87,21 @@ def migrate(source_dir: Path | str, settings: Settings, *, progress: Progress = 
             else:
                 if component.file not in opened:
                     opened[component.file] = _open_source(path)
-                result = _copy_component(opened[component.file], target, component, progress)
+                try:
+                    result = _copy_component(opened[component.file], target, component, progress)
+                except (AssistantError, *db.errors()) as exc:  # rolled back; the other components go on
+                    result = ComponentCopy(component.name, error=_first_line(exc))
             progress(result.line())
             results.append(result)
-        vectors = copy_vectors(source_dir, settings)
+        try:
+            vectors = copy_vectors(source_dir, settings)
+        except AssistantError as exc:  # an unreachable Chroma server
+            vectors = ComponentCopy("vectors", error=str(exc))
         progress(vectors.line())
-        documents = target.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
-        chunks = target.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        documents = chunks = 0
+        if postgres_columns(target, "chunks"):  # the catalog is there (it may have been left out)
+            documents = target.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
+            chunks = target.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return MigrationReport(str(source_dir), f"postgres: {pg.describe(settings.database_url)}", results, vectors,
                                documents=documents, chunks=chunks)
     finally:
@@ -122,7 +135,7 @@ def _copy_component(source: sqlite3.Connection, target, component: Component, pr
     if component.prepare is not None:
         try:
             component.prepare(target)
-        except db.errors() as exc:
+        except (AssistantError, *db.errors()) as exc:
             return ComponentCopy(component.name, skipped=f"its schema does not run on Postgres: {_first_line(exc)}")
     if component.copy is not None:
         return component.copy(source, target, component, progress)

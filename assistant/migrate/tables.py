@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import db
+from assistant.errors import AssistantError
 
 #: Rows read from SQLite and written to the COPY stream at a time.
 BATCH = 5000
@@ -39,12 +40,16 @@ class ComponentCopy:
     tables: list[TableCopy] = field(default_factory=list)
     skipped: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Why the copy failed (rolled back; the next run tries again), or "".
+    error: str = ""
 
     @property
     def copied(self) -> int:
         return sum(t.copied for t in self.tables)
 
     def line(self) -> str:
+        if self.error:
+            return f"{self.name}: failed ({self.error})"
         if self.skipped:
             return f"{self.name}: skipped ({self.skipped})"
         tables = ", ".join(f"{t.table} {t.copied:,}/{t.rows:,}" for t in self.tables) or "nothing stored"
@@ -52,9 +57,16 @@ class ComponentCopy:
         return f"{self.name}: copied {self.copied:,} {unit} ({tables})" + "".join(f"; {n}" for n in self.notes)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "copied": self.copied, "skipped": self.skipped or None, "notes": self.notes,
-                "tables": {t.table: {"rows": t.rows, "copied": t.copied} for t in self.tables}}
+        return {"name": self.name, "copied": self.copied, "skipped": self.skipped or None, "error": self.error or None,
+                "notes": self.notes, "tables": {t.table: {"rows": t.rows, "copied": t.copied} for t in self.tables}}
 
+
+class CopyError(AssistantError):
+    """A table that could not be copied (a value its Postgres column refuses, a broken key)."""
+
+    def __init__(self, table: str, cause: Exception) -> None:
+        text = str(cause).strip()
+        super().__init__(f"{table}: {text.splitlines()[0] if text else type(cause).__name__}")
 
 
 class transaction:
@@ -120,6 +132,13 @@ def copy_table(source: sqlite3.Connection, target, table: str, *, where: str = "
     NOTHING`` moves the new ones, in SQLite's ``rowid`` order. A table without a key cannot tell
     its rows apart, so it is copied only while it is empty on Postgres.
     """
+    try:
+        return _copy_table(source, target, table, where=where, params=params)
+    except (sqlite3.Error, *db.errors()) as exc:
+        raise CopyError(table, exc) from exc
+
+
+def _copy_table(source: sqlite3.Connection, target, table: str, *, where: str, params: Sequence) -> TableCopy:
     pg_columns = postgres_columns(target, table)
     columns = [c for c in sqlite_columns(source, table) if c in pg_columns and not pg_columns[c]["generated"]]
     condition = f" WHERE {where}" if where else ""
