@@ -226,7 +226,7 @@ def insert_rows(conn, table: str, columns: Sequence[str], rows: Iterable[Sequenc
     """Insert ``rows`` into ``table`` inside the caller's transaction; return how many.
 
     Postgres gets one ``COPY`` stream: the full OEWS file (237,000 rows) imported in 25 s through
-    psycopg's ``executemany`` and in 7 s by ``COPY`` (parsing included; SQLite 11 s), measured on
+    psycopg's ``executemany`` and in 6 to 7 s by ``COPY`` (parsing included; SQLite 9 to 11 s), measured on
     2 shared cores against a loopback Postgres 15.
     """
     if db.dialect(conn) == "sqlite":
