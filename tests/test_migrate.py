@@ -67,6 +67,9 @@ def installation(tmp_path_factory):
                 VALUES (4, 'staff', '10.0.0.1', 1.5), (9, 'x', '10.0.0.2', 2.5);
             INSERT INTO guests (address, at) VALUES ('10.0.0.3', 3.5);
         """)
+    staff = CliRunner().invoke(main, ["--data-dir", str(root / "data"), "staff", "add", "dana", "--password-stdin"],
+                               input="correct horse battery\n")
+    assert staff.exit_code == 0, staff.output
     (root / "data" / "chat-files" / "u1" / "e1").mkdir(parents=True)
     (root / "data" / "chat-files" / "u1" / "e1" / "card.json").write_text('{"title": "BMET basics"}')
     return root / "data"
@@ -143,6 +146,10 @@ def test_migrate_copies_everything_once_into_postgres_and_embedded_chroma(instal
                                 ).fetchone()[0] == 10
         else:
             assert ledger.skipped.startswith("no Postgres tables for it yet: failures")
+    assert {t.table: t.copied for t in by_name["staff accounts"].tables} == {"staff_accounts": 1}
+    staff = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "new"), "staff", "list"],
+                               env={"ASSISTANT_DATABASE_URL": target.database_url})
+    assert staff.exit_code == 0 and "dana" in staff.output, staff.output
     assert any(line.startswith("catalog: copied") for line in lines)
     assert any(line.startswith("  data: oews May 2025: ") and "oews_wages 98343" in line for line in lines)
     check_copy(installation, target, report, postgres_server.create_database())
@@ -284,7 +291,7 @@ def test_json_summary(installation, postgres_server, tmp_path):
     summary = json.loads(result.stdout)
     assert summary["documents"] == 9 and summary["copied"] > 100_000
     names = [c["name"] for c in summary["components"]]
-    assert names == ["catalog", "data", "feeds", "bills", "chat history", "sign-ins", "vectors"]
+    assert names == ["catalog", "data", "feeds", "bills", "chat history", "sign-ins", "staff accounts", "vectors"]
     assert summary["components"][0]["tables"]["chunks_fts"] == {"rows": 13, "copied": 13}
 
 

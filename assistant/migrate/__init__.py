@@ -85,10 +85,11 @@ def migrate(source_dir: Path | str, settings: Settings, *, progress: Progress = 
             if not path.is_file():
                 result = ComponentCopy(component.name, skipped=f"no {component.file} in {source_dir}")
             else:
-                if component.file not in opened:
+                if component.sqlite and component.file not in opened:
                     opened[component.file] = _open_source(path)
                 try:
-                    result = _copy_component(opened[component.file], target, component, progress)
+                    source = opened[component.file] if component.sqlite else path
+                    result = _copy_component(source, target, component, progress)
                 except (AssistantError, *db.errors()) as exc:  # rolled back; the other components go on
                     result = ComponentCopy(component.name, error=_first_line(exc))
             progress(result.line())

@@ -39,6 +39,8 @@ class Component:
     prepare: Callable[[object], None] | None = None
     #: A copier other than the generic one (the data releases).
     copy: Callable[..., ComponentCopy] | None = None
+    #: Whether ``file`` is a SQLite database (the staff accounts are a TOML file: the copier gets its path).
+    sqlite: bool = True
 
 
 def created_tables(*scripts: object) -> list[str]:
@@ -209,6 +211,20 @@ def _copy_data(source: sqlite3.Connection, target, component: Component, progres
     return result
 
 
+def _copy_staff(source: Path, target, component: Component, progress: Progress) -> ComponentCopy:
+    """The app's own staff accounts (``staff.toml``, hashes only) into ``staff_accounts``; the
+    file's record that the first run happened comes along, so no new administrator is minted."""
+    from assistant.chat.database import Link
+    from assistant.chat.staff import StaffFile, StaffTable
+
+    accounts = StaffFile(source)
+    added = StaffTable(Link(target)).copy_from(accounts)
+    result = ComponentCopy(component.name)
+    result.tables.append(TableCopy("staff_accounts", len(accounts.accounts()), added))
+    progress(f"  {component.name}: staff_accounts {added}/{len(accounts.accounts())}")
+    return result
+
+
 #: Copied in this order: the catalog, the data, what refers to documents, then the chat's files.
 COMPONENTS: tuple[Component, ...] = (
     Component("catalog", "assistant.db", _catalog_tables, _catalog_prepare),
@@ -217,4 +233,5 @@ COMPONENTS: tuple[Component, ...] = (
     Component("bills", "assistant.db", _bills_tables, _bills_prepare),
     Component("chat history", "chat.db", _chat_tables, _chat_prepare, copy=_copy_chat),
     Component("sign-ins", "signin.db", _signin_tables, _signin_prepare),
+    Component("staff accounts", "staff.toml", lambda: ["staff_accounts"], copy=_copy_staff, sqlite=False),
 )
