@@ -69,7 +69,8 @@ class Settings:
     conversation_memory: bool = True
     #: Allow feeds on loopback and private addresses (tests, intranets). ``ASSISTANT_FEEDS_ALLOW_PRIVATE``.
     feeds_allow_private: bool = False
-    #: Base of GovInfo's BILLSTATUS tree; bill files are ``{base}/{congress}/{type}/BILLSTATUS-{congress}{type}{number}.xml``.
+    #: Base of GovInfo's BILLSTATUS tree; bill files are
+    #: ``{base}/{congress}/{type}/BILLSTATUS-{congress}{type}{number}.xml``.
     #: Tests point it at a loopback server. ``ASSISTANT_BILLSTATUS_URL``.
     billstatus_url: str = "https://www.govinfo.gov/bulkdata/BILLSTATUS"
     #: The Congress a bill number means when none is given (the 119th sits 2025-2027). ``ASSISTANT_CONGRESS``.

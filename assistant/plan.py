@@ -26,7 +26,8 @@ FIRST_STEPS = {
                   "Start from your IT skills"),
     "career-changer": ("career changer entry routes into {goal} work from another field",
                        "Start by choosing your entry route"),
-    "healthcare-worker": ("moving into {goal} work from a hospital or healthcare job", "Start from where you already work"),
+    "healthcare-worker": ("moving into {goal} work from a hospital or healthcare job",
+                          "Start from where you already work"),
 }
 
 #: A way to pay that only some backgrounds have, asked before the general help (WIOA).

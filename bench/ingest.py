@@ -59,7 +59,8 @@ def main() -> None:
         texts = []
         for path in sorted((tmp / "corpus").glob("*.md")):
             [doc] = load_file(FoundFile(path=path, display=str(path)))
-            texts += [c.embed_text for c in chunk_document(doc, size=settings.chunk_size, overlap=settings.chunk_overlap)]
+            chunks = chunk_document(doc, size=settings.chunk_size, overlap=settings.chunk_overlap)
+            texts += [c.embed_text for c in chunks]
         model._encode(texts[:64])  # warm up
         # Alternate the two in rounds and keep each one's best: a shared machine's noise then
         # hits both sides alike instead of whichever ran second.

@@ -16,12 +16,25 @@ from chainlit.config import config as chainlit_config
 from chainlit.context import ChainlitContextException
 from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider, Switch, TextInput
 
-from assistant.chat import auth, guards, history, markup, panel, planning, profiles, render, routes, sessions, updates, visuals
+from assistant.chat import (
+    auth,
+    guards,
+    history,
+    markup,
+    panel,
+    planning,
+    profiles,
+    render,
+    routes,
+    sessions,
+    updates,
+    visuals,
+)
 from assistant.chat import bills as bill_chat
 from assistant.chat import memory as chat_memory
 from assistant.chat.answering import AnswerFailed, Turn, history_before, stream_answer
-from assistant.chat.datalayer import ChatDataLayer
 from assistant.chat.answering import Request as AnswerRequest
+from assistant.chat.datalayer import ChatDataLayer
 from assistant.chat.runtime import Runtime
 from assistant.conversation import Memory
 from assistant.errors import AssistantError

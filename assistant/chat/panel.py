@@ -150,7 +150,8 @@ def _doc_types(value, profile: Profile, problems: list[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [t for t in value.split(",") if t]
     if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
-        problems.append(f"Document types: {value!r:.40} is not a list of types, so I used the {profile.name}'s usual ones.")
+        problems.append(
+            f"Document types: {value!r:.40} is not a list of types, so I used the {profile.name}'s usual ones.")
         return profile.defaults.doc_types
     allowed = allowed_types(profile)
     refused = [t for t in value if t not in allowed]

@@ -17,7 +17,8 @@ from assistant.types import Chunk, Document
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 # Sentence ends: a full stop, question or exclamation mark followed by space and a capital,
 # digit, quote or bracket. Abbreviations common in this corpus must not end a sentence.
-_NOT_AFTER = ("e.g.", "i.e.", "vs.", "No.", "St.", "Dr.", "Inc.", "Rep.", "Reps.", "Sen.", "approx.", "etc.", "c.", "ca.")
+_NOT_AFTER = ("e.g.", "i.e.", "vs.", "No.", "St.", "Dr.", "Inc.", "Rep.", "Reps.", "Sen.", "approx.", "etc.",
+              "c.", "ca.")
 _ABBREV = "".join(rf"(?<!\b{re.escape(a)})" for a in _NOT_AFTER) + r"(?<!\b[A-Z]\.)"
 _SENTENCE_END = re.compile(r"(?<=[.!?])" + _ABBREV + r"[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9$])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
