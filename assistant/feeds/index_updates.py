@@ -8,22 +8,29 @@ matches the feed's keywords) are removed from the index.
 
 The index is reached through ``get_index()`` and only when there is work: building the real
 one loads the embedding model, which takes seconds.
+
+Two workers syncing at once (two ``feeds refresh`` against one database) take turns: the whole
+sync holds ``db.exclusive(conn, INDEX_LOCK)``, because ``index.replace`` starts by repairing, which
+drops any document another writer has marked pending and is still embedding. The second worker
+then reads what is still pending, so each item is indexed once and none is left behind.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from assistant import db
 from assistant.feeds.decide import describe_change
 from assistant.feeds.store import load_version, transaction
 from assistant.types import Document
 
 #: Documents per ``index.replace`` call; a crash mid-way then re-does at most one batch.
 BATCH = 256
+#: The lock every writer of the search index should hold (``db.exclusive``): feeds take it here.
+INDEX_LOCK = "index"
 
 
 class Index(Protocol):
@@ -50,7 +57,7 @@ ORDER BY i.id
 """
 
 
-def pending_documents(conn: sqlite3.Connection) -> list[tuple[int, str, Document]]:
+def pending_documents(conn) -> list[tuple[int, str, Document]]:
     """(item id, content hash, Document) for every relevant item not indexed in its latest version."""
     out = []
     for row in conn.execute(_PENDING).fetchall():
@@ -63,7 +70,7 @@ def pending_documents(conn: sqlite3.Connection) -> list[tuple[int, str, Document
     return out
 
 
-def to_document(row: sqlite3.Row | dict, *, change: str = "") -> Document:
+def to_document(row, *, change: str = "") -> Document:
     """The Document of one item version (DESIGN.md: doc_type policy_update, advocacy audience)."""
     link = row["link"] or ""
     title = row["title"] or (row["text"] or "").split("\n", 1)[0][:100] or "(untitled item)"
@@ -96,8 +103,22 @@ def item_date(row) -> date:
     raise ValueError("feed item without first_seen")
 
 
-def sync_index(conn: sqlite3.Connection, get_index: Callable[[], Index], *, batch: int = BATCH) -> IndexResult:
+def sync_index(conn, get_index: Callable[[], Index], *, batch: int = BATCH) -> IndexResult:
     """Index pending items and drop items no longer relevant; touch the index only if needed."""
+    if not _has_work(conn):
+        return IndexResult()
+    with db.exclusive(conn, INDEX_LOCK):
+        return _sync(conn, get_index, batch=batch)  # re-read: a worker before us may have done it
+
+
+def _has_work(conn) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM feed_items WHERE (relevant = 1 AND (indexed_hash IS NULL OR indexed_hash != content_hash))"
+        " OR (relevant = 0 AND indexed_hash IS NOT NULL) LIMIT 1"
+    ).fetchone() is not None
+
+
+def _sync(conn, get_index: Callable[[], Index], *, batch: int) -> IndexResult:
     pending = pending_documents(conn)
     stale = conn.execute("SELECT id, doc_id FROM feed_items WHERE relevant = 0 AND indexed_hash IS NOT NULL").fetchall()
     if not pending and not stale:
