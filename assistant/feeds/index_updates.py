@@ -11,8 +11,10 @@ one loads the embedding model, which takes seconds.
 
 Two workers syncing at once (two ``feeds refresh`` against one database) take turns: the whole
 sync holds ``db.exclusive(conn, INDEX_LOCK)``, because ``index.replace`` starts by repairing, which
-drops any document another writer has marked pending and is still embedding. The second worker
-then reads what is still pending, so each item is indexed once and none is left behind.
+drops any document another writer has marked pending and is still embedding. The first reads
+pending items batch by batch until none is left, so it also indexes what the second stores
+meanwhile; the second then reads what is still pending (usually nothing, so it never loads the
+model), and each item is indexed once and none is left behind.
 """
 
 from __future__ import annotations
@@ -52,15 +54,17 @@ SELECT i.id, i.doc_id, i.content_hash, i.version, i.first_seen, i.last_changed,
 FROM feed_items i
 JOIN feeds f ON f.id = i.feed_id
 JOIN feed_item_versions v ON v.item_id = i.id AND v.version = i.version
-WHERE i.relevant = 1 AND (i.indexed_hash IS NULL OR i.indexed_hash != i.content_hash)
+WHERE i.relevant = 1 AND (i.indexed_hash IS NULL OR i.indexed_hash != i.content_hash) AND i.id > ?
 ORDER BY i.id
 """
 
 
-def pending_documents(conn) -> list[tuple[int, str, Document]]:
-    """(item id, content hash, Document) for every relevant item not indexed in its latest version."""
+def pending_documents(conn, *, after: int = 0, limit: int | None = None) -> list[tuple[int, str, Document]]:
+    """(item id, content hash, Document) for every relevant item not indexed in its latest version
+    (with an id above ``after``; the first ``limit`` of them), in id order."""
     out = []
-    for row in conn.execute(_PENDING).fetchall():
+    sql = _PENDING if limit is None else f"{_PENDING} LIMIT {int(limit)}"
+    for row in conn.execute(sql, (after,)).fetchall():
         change = ""
         if row["version"] > 1:
             previous = load_version(conn, row["id"], row["version"] - 1)
@@ -119,8 +123,8 @@ def _has_work(conn) -> bool:
 
 
 def _sync(conn, get_index: Callable[[], Index], *, batch: int) -> IndexResult:
-    pending = pending_documents(conn)
     stale = conn.execute("SELECT id, doc_id FROM feed_items WHERE relevant = 0 AND indexed_hash IS NOT NULL").fetchall()
+    pending = pending_documents(conn, limit=batch)
     if not pending and not stale:
         return IndexResult()
     index = get_index()
@@ -128,12 +132,16 @@ def _sync(conn, get_index: Callable[[], Index], *, batch: int) -> IndexResult:
         index.remove([row["doc_id"] for row in stale])
         with transaction(conn):
             conn.executemany("UPDATE feed_items SET indexed_hash = NULL WHERE id = ?", [(row["id"],) for row in stale])
-    for start in range(0, len(pending), batch):
-        chunk = pending[start : start + batch]
-        index.replace([doc for _, _, doc in chunk])
+    indexed = 0
+    # Batch by batch, reading on after the last one: items another worker stores meanwhile are
+    # indexed here too (its own sync, waiting for the lock, then finds nothing and loads no model).
+    while pending:
+        index.replace([doc for _, _, doc in pending])
         with transaction(conn):
             conn.executemany(
                 "UPDATE feed_items SET indexed_hash = ? WHERE id = ? AND content_hash = ?",
-                [(digest, item_id, digest) for item_id, digest, _ in chunk],
+                [(digest, item_id, digest) for item_id, digest, _ in pending],
             )
-    return IndexResult(indexed=len(pending), removed=len(stale))
+        indexed += len(pending)
+        pending = pending_documents(conn, after=pending[-1][0], limit=batch)
+    return IndexResult(indexed=indexed, removed=len(stale))
