@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant import prompts, quoting
-from assistant.retrieval.lexical import query_terms
+from assistant.retrieval.lexical import STOPWORDS, query_terms
 from assistant.types import Answer, Citation, Hit
 
 
@@ -72,7 +72,13 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def _stems(text: str) -> set[str]:
     # A five-letter prefix is a crude stemmer that makes "certified" meet "certification".
-    return {w[:5] for w in _WORD.findall(text.lower())}
+    return {w[:5] for w in _WORD.findall(text.lower())} | _capital_acronyms(text)
+
+
+def _capital_acronyms(text: str) -> set[str]:
+    """Acronyms spelled like a stopword ("IT", "US"), kept in capitals so that "IT experience"
+    meets "I work in IT" while the pronoun "it", in nearly every sentence, meets nothing."""
+    return {w for w in re.findall(r"\b[A-Z]{2,}\b", text) if w.lower() in STOPWORDS}
 
 
 def is_data(passage: Passage) -> bool:
@@ -121,6 +127,9 @@ class ExtractiveAnswerer:
     naming_floor: float = 0.6
     #: Bonus for sentences of higher-ranked passages: weight / (1 + passage rank).
     rank_weight: float = 0.1
+    #: A question word found only in the heading of a sentence's section counts this share of one
+    #: found in the sentence itself.
+    heading_share: float = 0.5
     #: Abstain when even the best sentence scores below this.
     min_score: float = 0.30
     #: Official-data facts quoted per data passage, and document sentences added after them.
@@ -145,17 +154,22 @@ class ExtractiveAnswerer:
 
     def score(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray) -> list[Candidate]:
         """Every quotable sentence of the document passages as a ``Candidate``, best first."""
-        terms = {t[:5] for t in query_terms(question)}
+        terms = {t[:5] for t in query_terms(question)} | _capital_acronyms(question)
         out = []
         for p_index, passage in enumerate(passages):
             if not passage.sentences or is_data(passage):
                 continue
             sims = passage.vectors @ query_vector if passage.vectors.size else np.zeros(len(passage.sentences))
             rank_bonus = self.rank_weight / (1 + p_index)
+            section = _stems(passage.hit.headings.rsplit(" > ", 1)[-1])
             for s_index, (text, where) in enumerate(zip(_readable(passage), _roles(passage))):
                 if not text:
                     continue
-                overlap = len(terms & _stems(text)) / len(terms) if terms else 0.0
+                said = terms & _stems(text)
+                # The section's own heading is context every sentence under it shares ("Coming from IT,
+                # networking or help desk work"): its words count half as much as the sentence's own.
+                heading_only = len((terms & section) - said)
+                overlap = (len(said) + self.heading_share * heading_only) / len(terms) if terms else 0.0
                 score = self.semantic_weight * float(sims[s_index]) + (1 - self.semantic_weight) * overlap
                 out.append(Candidate(score + rank_bonus, p_index, s_index, text, where.role, where.line))
         out = _credit_first_statements(out, passages)

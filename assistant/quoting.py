@@ -334,8 +334,8 @@ def is_address(sentence: str) -> bool:
 
 def fits(sentence: str, kind: str | None, *, question: str = "", role: str = "prose") -> bool:
     """Whether ``sentence`` gives the kind of answer ``kind`` asks for."""
-    if kind is None:
-        return True
+    if kind is None or _CAVEAT.search(sentence) and _covers(sentence, question):
+        return True  # "the status of X is not confirmed" answers "status of X" honestly
     if kind == "amount":
         if _BILL_NUMBER.search(question):
             return bool(_BILL.search(sentence))
@@ -464,14 +464,21 @@ _CAVEAT = re.compile(
     r"\bnot (?:confirmed|covered|given|stated|found|known|verified)(?: here| in (?:the|our) sources?| in the sources"
     r" used here)\b|\bshould be (?:checked|confirmed|verified)\b|:\s*not (?:confirmed|known)\.?$"
     r"|\b(?:our|the) sources(?: used here)? (?:did|do|could) not confirm\b|\bcould not be confirmed\b", re.I)
+#: "who sponsored/introduced/wrote ..." asks for a person; a person is named with a title or a party tag.
+_WHO_DID = re.compile(r"\bwho (sponsored|introduced|filed|wrote|authored|signed|chairs|leads|heads)\b", re.I)
+_PERSON_MARK = re.compile(
+    r"\b(?:Senators?|Sen\.|Representatives?|Rep\.|Reps\.|Congress(?:man|woman)|Governor|Gov\.|Chair(?:man|woman)?"
+    r"|Secretary|Commissioner|Mayor|Dr\.|Mr\.|Ms\.|Mrs\.)\s+[A-Z]|\([DRI]-[A-Z]{2}\b")
 _PAY = re.compile(r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|makes)\b", re.I)
 _NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hourly|bottom|most|least)\b", re.I)
 
 
 def lead_rank(sentence: str, *, question: str = "") -> int:
     """How well ``sentence`` opens an answer, 0 best: a pointer to other pages ("See ..."), a caveat
-    about what the sources do not confirm, or the tail of a parenthesis opens badly; for "what does X pay", the median
-    opens better than the range."""
+    about what the sources do not confirm (unless it names everything asked), or the tail of a
+    parenthesis opens badly; for "what does X pay", the median opens better than the range."""
+    if _CAVEAT.search(sentence) and _covers(sentence, question):
+        return 0  # "the status of X in the 119th Congress is not confirmed": the honest answer to exactly that
     if _META.search(sentence) or _CAVEAT.search(sentence) or (
             ")" in sentence and not 0 <= sentence.find("(") < sentence.find(")")):
         return 2
@@ -479,7 +486,18 @@ def lead_rank(sentence: str, *, question: str = "") -> int:
         return 1
     if _WHERE_NOW.search(question) and not _LAST_STATUS.search(sentence):
         return 1  # "where does it stand now": where it ended ("did not become law"), not a step on the way
+    if _WHO_DID.search(question) and not _PERSON_MARK.search(sentence):
+        return 1  # "who sponsored X": the sentence naming Senator Y, not one where X's own name is the only name
     return 0
+
+
+def _covers(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` has every content word of ``question``: a caveat that precise ("the
+    status of X in the 119th Congress is not confirmed") is the honest answer, not a side note."""
+    from assistant.retrieval.lexical import query_terms
+
+    asked = {t[:5] for t in query_terms(question)}
+    return bool(asked) and asked <= {w[:5] for w in words(sentence)}
 
 
 # -- which question words are names --------------------------------------------------------------

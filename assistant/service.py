@@ -81,7 +81,7 @@ class Service:
         from assistant.people.desk import PeopleDesk
         from assistant.statutes import StatuteDesk
 
-        return [BillDesk(self.db), StatuteDesk(self.db), PeopleDesk(self.db)]
+        return [BillDesk(self.db), StatuteDesk(self.catalog), PeopleDesk(self.db)]
 
     @cached_property
     def embeddings(self):

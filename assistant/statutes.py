@@ -18,7 +18,6 @@ in 29 U.S.C. 3111-3255, title II in 3271-3333, title V in 3341-3361; Perkins sec
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
@@ -149,17 +148,19 @@ _SYNONYMS = {"must": ("required", "shall"), "required": ("shall",), "may": ("per
 MAX_SENTENCES = 4
 
 
-def section_text(conn: sqlite3.Connection, doc_id: str) -> tuple[dict, str] | None:
-    """The indexed document row and its text rebuilt from its chunks (overlaps removed)."""
-    row = conn.execute(
-        "SELECT doc_id, title, url, published FROM documents WHERE doc_id = ? AND state = 'ready'", (doc_id,)
-    ).fetchone()
-    if row is None:
+def section_text(catalog, doc_id: str) -> tuple[dict, str] | None:
+    """The indexed document row and its text rebuilt from its chunks (overlaps removed).
+
+    ``catalog`` is the search catalog of either backend (``Catalog`` or ``PgCatalog``).
+    """
+    found = catalog.document_text(doc_id)
+    if found is None:
         return None
+    row, chunks = found
     text = ""
-    for chunk in conn.execute("SELECT text FROM chunks WHERE doc_id = ? ORDER BY position", (doc_id,)):
-        text = _join(text, chunk["text"])
-    return dict(row), text
+    for chunk in chunks:
+        text = _join(text, chunk)
+    return row, text
 
 
 def _join(before: str, after: str) -> str:
@@ -299,8 +300,8 @@ def _stem(word: str) -> str:
 class StatuteDesk:
     """Statute sections a question names, as facts quoting the law's own words."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, catalog) -> None:
+        self.catalog = catalog  # the search catalog: the statute sections are its documents
 
     def facts(self, question: str) -> list[Fact]:
         out = []
@@ -311,7 +312,7 @@ class StatuteDesk:
         return out
 
     def fact(self, cited: Cited, question: str = "") -> Fact | None:
-        found = section_text(self.conn, cited.doc_id)
+        found = section_text(self.catalog, cited.doc_id)
         if found is None:
             return None
         row, text = found

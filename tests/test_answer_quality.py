@@ -29,9 +29,9 @@ def embed(text: str) -> np.ndarray:
 
 
 def passage(doc_id: str, text: str, *, position: int = 0, published: int = 0, title: str = "",
-            doc_type: str = "reference") -> Passage:
+            doc_type: str = "reference", headings: str = "") -> Passage:
     sentences = tuple(text[s:e] for s, e in split_sentences(text))
-    hit = Hit(chunk_id=f"{doc_id}:{position}", doc_id=doc_id, text=text, headings="",
+    hit = Hit(chunk_id=f"{doc_id}:{position}", doc_id=doc_id, text=text, headings=headings,
               metadata={"title": title or doc_id, "source": f"corpus/{doc_id}.md", "doc_type": doc_type,
                         "published": published, "position": position, "url": f"https://example.org/{doc_id}"})
     return Passage(hit=hit, sentences=sentences, vectors=np.stack([embed(s) for s in sentences]))
@@ -439,3 +439,41 @@ def test_where_a_bill_stands_leads_with_where_it_ended():
             "No enactment of H.R. 6655 was found: the bill did not become law in the 118th Congress.")
     answer = ask("where does H.R. 6655 stand now", [passage("wioa", text)])
     assert lead(answer).startswith("No enactment of H.R. 6655 was found")
+
+
+def test_who_sponsored_leads_with_the_sentence_naming_a_person_not_the_bills_own_name():
+    text = ("The Clean Repair Act was not reintroduced in the next Congress. "
+            "Senator Ann Lee (D-OR) sponsored the Clean Repair Act.")
+    assert lead(ask("who sponsored the clean repair act", [passage("repair", text)])).startswith("Senator Ann Lee")
+    # Asked what happened to it, the better-scoring sentence leads as before.
+    assert lead(ask("what happened to the clean repair act", [passage("repair", text)])).startswith("The Clean Repair")
+
+
+def test_it_in_capitals_is_a_question_word():
+    # Without the acronym the shorter sentence leads on meaning; "IT" in both makes the longer one the answer.
+    text = "A worker could switch fields. A worker from IT could switch fields with some training."
+    assert lead(ask("could an IT worker switch fields", [passage("changers", text)])).startswith("A worker from IT")
+
+
+def test_words_of_the_sections_heading_count_for_the_sentences_under_it():
+    general = passage("changers", "You can become a repair technician with training.", position=0,
+                      headings="Career changers > Why changers do well")
+    section = passage("changers", "You can become a repair technician with that experience.", position=1,
+                      headings="Career changers > Coming from help desk work")
+    question = "i work a help desk, can i become a repair technician"
+    assert lead(ask(question, [general, section], rank_weight=0.0)).startswith(
+        "You can become a repair technician with that")
+    assert lead(ask(question, [general, section], rank_weight=0.0, heading_share=0.0)).startswith(
+        "You can become a repair technician with training")
+
+
+def test_a_caveat_naming_everything_asked_is_the_answer():
+    text = ("The repair bill died in the 118th Congress and its status is closed. "
+            "The status of the repair bill in the 119th Congress is not confirmed in our sources.")
+    assert lead(ask("repair bill status in the 119th congress", [passage("repair", text)])).startswith(
+        "The status of the repair bill in the 119th Congress is not confirmed")
+    # A caveat about something else still never leads.
+    other = ("The repair bill died in the 118th Congress and its status is closed. "
+             "The status of the repair bill in the 119th Congress is not confirmed in our sources.")
+    assert lead(ask("repair bill status in the 118th congress", [passage("repair", other)])).startswith(
+        "The repair bill died")

@@ -8,7 +8,6 @@ from assistant.bills import store
 from assistant.bills.decide import content_hash, decide
 from assistant.bills.desk import BillDesk
 from assistant.bills.parse import parse_billstatus
-from assistant.db import connect
 from assistant.feeds.models import Fetched, utc_now
 from assistant.types import Fact
 
@@ -29,8 +28,8 @@ def load(conn, data: bytes) -> None:
 
 
 @pytest.fixture()
-def desk(tmp_path):
-    conn = connect(tmp_path / "assistant.db")
+def desk(database):
+    conn = database
     store.ensure_schema(conn)
     for name in ("BILLSTATUS-116s2902.xml", "BILLSTATUS-117hr1.xml", "BILLSTATUS-116s832.xml"):
         load(conn, (SAMPLES / name).read_bytes())
@@ -39,8 +38,7 @@ def desk(tmp_path):
     later = later.replace("<billNumber>5053</billNumber>", "<billNumber>1</billNumber>", 1)
     later = later.replace("<congress>116</congress>", "<congress>118</congress>", 1)
     load(conn, later.encode())
-    yield BillDesk(conn)
-    conn.close()
+    return BillDesk(conn)
 
 
 def test_what_is_s2902_says_what_it_is_and_where_it_stands(desk):

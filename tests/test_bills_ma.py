@@ -17,7 +17,6 @@ from assistant.bills.ids import BillIdError
 from assistant.bills.ma_refresh import ma_client, refresh_ma_bills
 from assistant.bills.refresh import sync_index
 from assistant.bills.updates import bill_updates
-from assistant.db import connect
 
 sys.path.insert(0, str(Path(__file__).parent))
 from feedserver import Clock, FakeIndex, FeedServer  # noqa: E402
@@ -79,9 +78,9 @@ def test_parse_reads_the_real_detail_and_history():
 
 
 class Env:
-    def __init__(self, tmp_path, server: FeedServer):
+    def __init__(self, conn, server: FeedServer):
         self.server = server
-        self.conn = connect(tmp_path / "assistant.db")
+        self.conn = conn
         store.ensure_schema(self.conn)
         self.base = server.url("/api")
         self.clock = Clock()
@@ -117,12 +116,11 @@ class Env:
 
 
 @pytest.fixture()
-def env(tmp_path):
+def env(database):
     with FeedServer() as server:
-        e = Env(tmp_path, server)
+        e = Env(database, server)
         yield e
         e.client.close()
-        e.conn.close()
 
 
 def test_a_bill_that_changes_between_refreshes(env):

@@ -11,7 +11,6 @@ from assistant.bills import store
 from assistant.bills.ma_monitor import run_monitor, search
 from assistant.bills.ma_refresh import ma_client
 from assistant.bills.updates import bill_updates
-from assistant.db import connect
 
 sys.path.insert(0, str(Path(__file__).parent))
 from feedserver import Clock, FeedServer  # noqa: E402
@@ -38,8 +37,8 @@ def test_search_matches_keywords_at_a_word_start():
     assert search(DOCUMENTS, ("prentice",), court=192) == []  # inside a word: no match
 
 
-def test_one_request_a_day_a_baseline_then_new_filings(tmp_path):
-    conn = connect(tmp_path / "assistant.db")
+def test_one_request_a_day_a_baseline_then_new_filings(database):
+    conn = database
     store.ensure_schema(conn)
     clock = Clock()
     with FeedServer() as server, ma_client() as client:
@@ -82,4 +81,3 @@ def test_one_request_a_day_a_baseline_then_new_filings(tmp_path):
         failed = run(force=True)
         assert failed.error.startswith("document list of the 192nd General Court not fetched: ")
         assert failed.documents == 8058 and failed.matching == 10 and failed.new == ()
-    conn.close()

@@ -19,19 +19,17 @@ import pytest
 from assistant.bills import ma, store
 from assistant.bills.ma_desk import ma_facts, named_bills
 from assistant.bills.ma_seed import load_seed
-from assistant.db import connect
 from assistant.errors import DataImportError
 from assistant.occupations.extract import load_extract
+from assistant.service import Service
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "malegislature"
 MANIFEST = json.loads((SEED / "MANIFEST.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(name="conn")
-def conn_fixture(tmp_path):
-    conn = connect(tmp_path / "assistant.db")
-    yield conn
-    conn.close()
+def conn_fixture(database):
+    return database
 
 
 def test_ingest_tracks_the_seed_once_per_version(conn):
@@ -103,3 +101,21 @@ def test_seeded_bills_answer_with_what_the_responses_say(conn):
 def test_bills_named_by_spoken_number_or_title(conn, question, named):
     load_extract(conn, SEED)
     assert sorted(named_bills(conn, question)) == sorted(named)
+
+
+def test_ingest_loads_the_seed_and_the_service_answers(backend_settings, fake_embeddings):
+    """``assistant ingest`` of the seed folder on each backend: the bills are tracked in that
+    backend's store, and the service's bill desk answers from them."""
+    service = Service(backend_settings, embeddings=lambda: fake_embeddings)
+    try:
+        report = service.ingest([str(SEED)])
+        assert not report.failed and [(d["name"], d["rows"]) for d in report.data] == [("ma_bills", 12)]
+        assert len(store.list_tracked(service.db, jurisdiction="ma")) == 12
+        question = "which committee has H.2073?"
+        facts = {f.doc_id: f for desk in service.policy_desks for f in desk.facts(question)}
+        assert facts["bill:ma-192-h2073:committee"].sentences[0].startswith(
+            "H.2073 is before the Joint Committee on Mental Health, Substance Use and Recovery")
+        assert service.ingest([str(SEED)]).data == []  # the same seed version: loaded once
+        assert len(store.list_tracked(service.db, jurisdiction="ma")) == 12
+    finally:
+        service.close()

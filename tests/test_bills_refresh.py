@@ -1,5 +1,6 @@
 """Tracked bills refreshed from a real loopback HTTP server whose BILLSTATUS files change between
-runs: new actions and cosponsors, 304, 410, malformed and foreign files, and a crash mid-run."""
+runs: new actions and cosponsors, 304, 410, malformed and foreign files, and a crash mid-run; each
+on SQLite and on Postgres (the ``database`` fixture)."""
 
 import sys
 from pathlib import Path
@@ -10,7 +11,6 @@ from assistant.bills import refresh as refresh_mod
 from assistant.bills import store
 from assistant.bills.ids import parse_bill_id
 from assistant.bills.refresh import refresh_bills, sync_index
-from assistant.db import connect
 from assistant.feeds.fetch import make_client
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -57,9 +57,9 @@ def with_new_action(xml: str) -> str:
 
 
 class Env:
-    def __init__(self, tmp_path, server: FeedServer):
+    def __init__(self, conn, server: FeedServer):
         self.server = server
-        self.conn = connect(tmp_path / "assistant.db")
+        self.conn = conn
         store.ensure_schema(self.conn)
         self.base = server.url("/BILLSTATUS")
         self.clock = Clock()
@@ -85,12 +85,11 @@ class Env:
 
 
 @pytest.fixture()
-def env(tmp_path):
+def env(database):
     with FeedServer() as server:
-        e = Env(tmp_path, server)
+        e = Env(database, server)
         yield e
         e.client.close()
-        e.conn.close()
 
 
 def test_new_action_makes_a_version_and_a_searchable_policy_update(env, fake_service):

@@ -24,6 +24,7 @@ from shared_data import SHARED_DATA
 
 from assistant import db
 from assistant.cli import main
+from assistant.config import Settings
 from assistant.errors import DataImportError
 from assistant.occupations import store as data_store
 from assistant.occupations.extract import find_extracts, load_extracts
@@ -35,11 +36,17 @@ SHARED = SHARED_DATA / "legislators"
 DATES = {"congress": "2026-06-15", "openstates-ma": "2026-08-05"}
 
 
-@pytest.fixture(scope="module")
-def conn():
-    connection = db.connect(":memory:")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def conn(request, tmp_path_factory):
+    """The real files imported once per backend: SQLite in memory, or a fresh Postgres database."""
+    if request.param == "sqlite":
+        connection = db.connect(":memory:")
+    else:
+        url = request.getfixturevalue("postgres_server").create_database()
+        connection = db.open_database(Settings(data_dir=tmp_path_factory.mktemp("people"), database_url=url))
     importers.import_legislators(connection, SHARED, as_of=DATES)
-    return connection
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -146,12 +153,15 @@ def test_a_folder_without_either_layout_is_refused(conn, tmp_path):
         importers.import_legislators(conn, tmp_path)
 
 
-def test_importing_one_layout_keeps_the_other(tmp_path):
-    connection = db.connect(":memory:")
+def test_importing_one_layout_keeps_the_other(database):
+    connection = database
     importers.import_legislators(connection, SHARED, as_of=DATES)
+    question = "Who is on the Joint Committee on Labor and Workforce Development?"
+    before = PeopleDesk(connection).facts(question)
     importers.import_legislators(connection, SHARED / "congress", as_of="2026-07-01")
     assert store.as_of(connection) == {"congress": "2026-07-01", "openstates-ma": "2026-08-05"}
     assert connection.execute("SELECT count(*) FROM people_members WHERE source = 'openstates-ma'").fetchone()[0] > 190
+    assert PeopleDesk(connection).facts(question) == before  # the kept roster in its imported order
 
 
 # -- the CLI and the shipped copy ----------------------------------------------------------------------

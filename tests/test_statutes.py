@@ -16,6 +16,7 @@ import pytest
 import yaml
 from shared_data import SHARED_DATA
 
+from assistant.service import Service
 from assistant.statutes import ACT_SECTIONS, Cited, StatuteDesk, cited_sections
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,14 +38,22 @@ def _build_module():
 
 
 @pytest.fixture
-def desk(fake_service, tmp_path):
+def service(backend_settings, fake_embeddings, tmp_path):
+    """The picked sections indexed on each backend (SQLite, or the catalog in Postgres)."""
+    service = Service(backend_settings, embeddings=lambda: fake_embeddings)
     folder = tmp_path / "statutes"
     folder.mkdir()
     for doc_id in PICKED:
         shutil.copy(STATUTES / f"{doc_id}.md", folder)
-    report = fake_service.ingest([str(folder)])
+    report = service.ingest([str(folder)])
     assert not report.failed
-    return StatuteDesk(fake_service.db)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def desk(service):
+    return StatuteDesk(service.catalog)
 
 
 # -- the shipped documents ------------------------------------------------------------------------
@@ -182,3 +191,9 @@ def test_unknown_or_unindexed_section_gives_nothing(desk):
     assert desk.facts("What does 29 U.S.C. 9999 say?") == []
     assert desk.facts("What does 29 U.S.C. 3141 say?") == []  # shipped, but not indexed here
     assert desk.facts("Who chairs the HELP committee?") == []
+
+
+def test_the_service_gives_the_statute_desk_its_catalog(service):
+    """Asked by number, the composition root's desks quote the section on either backend."""
+    facts = [f for desk in service.policy_desks for f in desk.facts("What does 29 U.S.C. 50 say?")]
+    assert [f.doc_id for f in facts] == ["usc-29-50"] and facts[0].doc_type == "statute"

@@ -9,7 +9,6 @@ answer, so this returns nothing rather than guessing at a record it has not read
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from assistant.bills import store
 from assistant.bills.decide import newest_action
@@ -35,7 +34,7 @@ class BillDesk:
     """Facts about tracked bills: federal ones from their latest BILLSTATUS version, Massachusetts
     ones (``ma_desk``) from their latest record of the Legislature's API."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: store.Connection) -> None:
         self.conn = conn
         store.ensure_schema(conn)
 

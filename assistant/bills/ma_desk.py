@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 
 from assistant.bills import store
 from assistant.bills.ma import MaBill, ma_mentions, when
@@ -32,7 +31,7 @@ TITLE_MATCH = 0.75
 TIMELINE_MAX = 8
 
 
-def ma_facts(conn: sqlite3.Connection, question: str) -> list[Fact]:
+def ma_facts(conn: store.Connection, question: str) -> list[Fact]:
     """Facts for every tracked Massachusetts bill the question names (others: nothing)."""
     named = _COURT_IN_TEXT.search(question or "")
     out: list[Fact] = []
@@ -54,7 +53,7 @@ def ma_facts(conn: sqlite3.Connection, question: str) -> list[Fact]:
     return out
 
 
-def named_bills(conn: sqlite3.Connection, question: str) -> list[tuple[str, int]]:
+def named_bills(conn: store.Connection, question: str) -> list[tuple[str, int]]:
     """``(prefix, number)`` of the bills a question names: by number ("H.4521", "H 4521", "house
     bill 4521"), else by the words of a tracked bill's title ("the behavioral health workforce
     trust fund bill"), which must then say it asks about a bill."""
@@ -68,7 +67,7 @@ def named_bills(conn: sqlite3.Connection, question: str) -> list[tuple[str, int]
     return _by_title(conn, question)
 
 
-def _by_title(conn: sqlite3.Connection, question: str) -> list[tuple[str, int]]:
+def _by_title(conn: store.Connection, question: str) -> list[tuple[str, int]]:
     asked = _stems(question)
     scored = []
     for row in conn.execute(
@@ -92,7 +91,7 @@ def _stems(text: str) -> frozenset[str]:
 def _latest(conn, prefix: str, number: int, *, court: int | None) -> MaBill | None:
     row = conn.execute(
         "SELECT id FROM bills WHERE jurisdiction = 'ma' AND bill_type = ? AND number = ? AND version > 0"
-        " AND (? IS NULL OR congress = ?) ORDER BY congress DESC LIMIT 1",
+        " AND (CAST(? AS INTEGER) IS NULL OR congress = ?) ORDER BY congress DESC LIMIT 1",
         (prefix, number, court, court),
     ).fetchone()
     record = store.latest_record(conn, row[0]) if row else None

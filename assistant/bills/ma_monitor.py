@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,7 +90,7 @@ def search(documents: Sequence[dict], keywords: Sequence[str], *, court: int) ->
 
 
 def run_monitor(
-    conn: sqlite3.Connection,
+    conn: store.Connection,
     *,
     base: str,
     court: int = CURRENT_COURT,
@@ -127,10 +126,10 @@ def run_monitor(
     baseline = conn.execute("SELECT 1 FROM ma_monitor_hits WHERE court = ? LIMIT 1", (court,)).fetchone() is None
     known = {r[0] for r in conn.execute("SELECT docket FROM ma_monitor_hits WHERE court = ?", (court,))}
     new = [f for f in found if f.docket not in known]
-    with transaction(conn):
+    with transaction(conn):  # a search in another process may have kept some of them meanwhile
         conn.executemany(
             "INSERT INTO ma_monitor_hits (court, docket, bill, title, sponsor, keywords, first_seen, baseline)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (court, docket) DO NOTHING",
             [(f.court, f.docket, f.bill, f.title, f.sponsor, ", ".join(f.keywords), iso(moment), int(baseline))
              for f in new],
         )  # fmt: skip
@@ -157,9 +156,9 @@ def _fetch_list(url: str, client, allow_private: bool, now) -> bytes:
             client.close()
 
 
-def filed_since(conn: sqlite3.Connection, *, since: datetime) -> list[sqlite3.Row]:
+def filed_since(conn: store.Connection, *, since: datetime) -> list:
     """Matching filings first seen since ``since`` (not the baseline), newest first."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ma_monitor_hits'").fetchone() is None:
+    if not store.has_table(conn, "ma_monitor_hits"):
         return []
     return conn.execute(
         "SELECT * FROM ma_monitor_hits WHERE baseline = 0 AND first_seen >= ? ORDER BY first_seen DESC, docket",

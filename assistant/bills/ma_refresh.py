@@ -7,6 +7,8 @@ Per bill, in a small thread pool (the API is slow and drops out under load)::
     GET {base}/Hearings/{id}                                  hearings the detail offers, newest few
     | parse (ma.parse_document) | same hash? | ma.decide | store (one transaction, as federal bills)
 
+Bills are claimed one worker at a time across processes as federal ones are (``claims.py``).
+
 Every request goes through ``feeds.fetch`` (SSRF guard, size and time caps) with ``Accept:
 application/json``; a failed bill is recorded with the feed tracker's ``RetryPolicy`` back-off and
 the others go on. The API sends no validators, so "unchanged" means "same hash of the parsed record".
@@ -17,14 +19,14 @@ from __future__ import annotations
 import json
 import logging
 import random
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import httpx
 
 from assistant.bills import ma, store
+from assistant.bills.claims import claimed_fetches
 from assistant.bills.decide import OTHER, Change, headline
 from assistant.bills.parse import BillError
 from assistant.errors import FeedError
@@ -51,7 +53,7 @@ def ma_client() -> httpx.Client:
 
 
 def refresh_ma_bills(
-    conn: sqlite3.Connection,
+    conn,
     *,
     base: str,
     client: httpx.Client | None = None,
@@ -63,7 +65,7 @@ def refresh_ma_bills(
     rng: random.Random | None = None,
 ) -> Iterator:
     """Refresh every tracked Massachusetts bill (or just ``keys``); yield a ``BillUpdate`` each."""
-    from assistant.bills.refresh import record_failure  # refresh imports this module's documents
+    from assistant.bills.refresh import record_failure, refreshed_elsewhere  # refresh imports this module
 
     store.ensure_schema(conn)
     rng = rng or random.Random()
@@ -85,11 +87,16 @@ def refresh_ma_bills(
         return
     own_client = client is None
     client = client or ma_client()
-    pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(due)), thread_name_prefix="ma-bills")
+    size = min(WORKERS, len(due))
+    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="ma-bills")
     try:
-        futures = {pool.submit(_fetch_bill, t, client, base, allow_private, now): t for t in due}
-        for future in as_completed(futures):
-            tracked = futures[future]
+        fetches = claimed_fetches(
+            conn, due, lambda t: pool.submit(_fetch_bill, t, client, base, allow_private, now), limit=size
+        )
+        for tracked, future in fetches:
+            if future is None:
+                yield refreshed_elsewhere(tracked, _update(tracked, "ok"))
+                continue
             try:
                 fetched, bill = future.result()
                 yield _store(conn, tracked, fetched, bill, now=now)
@@ -153,12 +160,12 @@ def _store(conn, tracked: store.TrackedBill, fetched: Fetched, bill: ma.MaBill, 
     record = store.latest_record(conn, tracked.id) if tracked.version else None
     changes = ma.decide(ma.MaBill.from_json(record) if record else None, bill)
     latest = bill.latest_action
-    store.save_version(
+    stored = store.save_version(
         conn, tracked, fetched, bill, digest=digest, changes=changes,
         latest_action_date=latest.date if latest else None, now=moment,
         indexed=2 if all(c.kind == OTHER for c in changes) else 0,
     )  # fmt: skip
-    return _update(tracked, "ok", tuple(c.text for c in changes))
+    return _update(tracked, "ok", tuple(c.text for c in changes) if stored else ())
 
 
 def _ref(tracked: store.TrackedBill) -> ma.MaRef:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +33,7 @@ DEFAULT_BASE = "https://malegislature.gov/api"
 NO_DOCUMENT = 2
 
 
-def load_seed(conn: sqlite3.Connection, folder: str | Path, *, release: str, captured: dict[str, str],
+def load_seed(conn: store.Connection, folder: str | Path, *, release: str, captured: dict[str, str],
               base: str = DEFAULT_BASE) -> Release:  # fmt: skip
     """Track every bill the seed lists that is not tracked yet, with its seed record as version 1.
 
@@ -86,7 +85,7 @@ def _bill(folder: Path, listed: Path, entry: dict, hearings: list[tuple[Path, di
         raise DataImportError(str(used[-1]), f"{ref.label}: not the API's document JSON ({exc})") from None
 
 
-def _save(conn: sqlite3.Connection, bill: ma.MaBill, *, when: datetime, base: str) -> None:
+def _save(conn: store.Connection, bill: ma.MaBill, *, when: datetime, base: str) -> None:
     ref = bill.ref
     url = ref.document_url(base)
     store.track(conn, ref, url=url, now=when, jurisdiction="ma")

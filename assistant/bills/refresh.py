@@ -2,7 +2,8 @@
 
 The pipeline, per bill::
 
-    bill | fetch (feeds.fetch, thread pool) | parse | same hash? | decide | store (1 transaction)
+    bill | claim (claims.py) | fetch (feeds.fetch, thread pool) | parse | same hash? | decide
+         | store (1 transaction) | release
 
 then, once for the run, ``sync_index`` hands new versions to the search index as
 ``policy_update`` documents. Fetching goes through the feed tracker's ``fetch`` (conditional GET,
@@ -16,15 +17,16 @@ from __future__ import annotations
 import json
 import logging
 import random
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import httpx
 
+from assistant import db
 from assistant.bills import ma_refresh, store
+from assistant.bills.claims import claimed_fetches
 from assistant.bills.decide import OTHER, Change, content_hash, decide, headline, newest_action
 from assistant.bills.ma import MaBill
 from assistant.bills.models import Bill
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: ``bill_versions.indexed`` of a version that changed nothing a reader would call news.
 NO_DOCUMENT = 2
+#: The claim (``store.claim``) of the indexing step; no bill key has a colon.
+INDEX_CLAIM = ":index"
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class BillUpdate:
 
 
 def refresh_bills(
-    conn: sqlite3.Connection,
+    conn,
     *,
     client: httpx.Client | None = None,
     now: Callable[[], datetime] = utc_now,
@@ -83,7 +87,9 @@ def refresh_bills(
 ) -> Iterator[BillUpdate]:
     """Refresh every tracked bill (or just ``keys``); yield a result per bill as it finishes.
 
-    ``force`` ignores back-off waits, not bills that stopped being polled (410 Gone).
+    ``force`` ignores back-off waits, not bills that stopped being polled (410 Gone). A bill
+    another process refreshed meanwhile is reported from what that process stored, without its
+    changes (that process reports them).
     """
     store.ensure_schema(conn)
     rng = rng or random.Random()
@@ -107,13 +113,17 @@ def refresh_bills(
     options = {"max_bytes": DEFAULT_MAX_BYTES, **(fetch_options or {})}
     own_client = client is None
     client = client or make_client(max_connections=workers)
-    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(due))), thread_name_prefix="bills")
+    size = max(1, min(workers, len(due)))
+    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="bills")
     try:
-        futures: dict[Future, store.TrackedBill] = {
-            pool.submit(_fetch_and_parse, tracked, client, allow_private, now, options): tracked for tracked in due
-        }
-        for future in as_completed(futures):
-            tracked = futures[future]
+        fetches = claimed_fetches(
+            conn, due, lambda tracked: pool.submit(_fetch_and_parse, tracked, client, allow_private, now, options),
+            limit=size,
+        )
+        for tracked, future in fetches:
+            if future is None:
+                yield refreshed_elsewhere(tracked, _update(tracked, "ok"))
+                continue
             try:
                 fetched, bill = future.result()
                 yield _store(conn, tracked, fetched, bill, now=now)
@@ -159,12 +169,12 @@ def _store(conn, tracked: store.TrackedBill, fetched: Fetched, bill: Bill | None
     previous = store.latest_bill(conn, tracked.id) if tracked.version else None
     changes = decide(previous, bill)
     latest = newest_action(bill)
-    store.save_version(
+    stored = store.save_version(
         conn, tracked, fetched, bill, digest=digest, changes=changes,
         latest_action_date=latest.date if latest else None, now=moment,
         indexed=NO_DOCUMENT if all(c.kind == OTHER for c in changes) else 0,
     )  # fmt: skip
-    return _update(tracked, "ok", tuple(c.text for c in changes))
+    return _update(tracked, "ok", tuple(c.text for c in changes) if stored else ())
 
 
 def _fail(conn, tracked: store.TrackedBill, exc: FeedError | BillError, *, now, policy: RetryPolicy, rng) -> BillUpdate:
@@ -194,9 +204,18 @@ def record_failure(
         disable = f"{failures} consecutive failures"
     try:
         store.save_error(conn, tracked, cause, now=moment, status=status, next_check=next_check, disable=disable)
-    except sqlite3.Error:
+    except db.errors():
         log.exception("%s: could not record the error", tracked.key)
     return cause
+
+
+def refreshed_elsewhere(tracked: store.TrackedBill, update: BillUpdate) -> BillUpdate:
+    """The report of a bill another process refreshed during this run, from its stored state."""
+    if tracked.disabled_reason:
+        return replace(update, status="error", error=f"not polled: {tracked.disabled_reason}")
+    if tracked.consecutive_errors:
+        return replace(update, status="error", error=tracked.last_error)
+    return replace(update, status="not_modified" if tracked.last_status == 304 else "ok")
 
 
 def _update(tracked: store.TrackedBill, status: str, changes: tuple[str, ...] = ()) -> BillUpdate:
@@ -243,13 +262,22 @@ def _news_date(latest, changes: list[Change], *, fallback: str) -> date:
     return date.fromisoformat(max(dates) if dates else fallback[:10])
 
 
-def sync_index(conn: sqlite3.Connection, get_index: Callable[[], Index], *, batch: int = BATCH) -> IndexResult:
+def sync_index(conn, get_index: Callable[[], Index], *, batch: int = BATCH) -> IndexResult:
     """Index versions not yet indexed; touch the index only when there are some.
 
     As for feed items, the store says what is pending, so a crash between storing a version and
-    indexing it is repaired by the next run (``replace`` is idempotent by doc id).
+    indexing it is repaired by the next run (``replace`` is idempotent by doc id). One process
+    indexes at a time (a claim on the index, waited for), so the next finds the versions done.
     """
     store.ensure_schema(conn)
+    store.claim(conn, INDEX_CLAIM, wait=True)
+    try:
+        return _sync_index(conn, get_index, batch=batch)
+    finally:
+        store.release(conn, INDEX_CLAIM)
+
+
+def _sync_index(conn, get_index: Callable[[], Index], *, batch: int) -> IndexResult:
     pending = []
     for row in store.pending_versions(conn):
         changes = store.changes_of(conn, row["bill_id"], row["version"])

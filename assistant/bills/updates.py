@@ -10,7 +10,6 @@ listed the same way, linked to their page on malegislature.gov.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 from assistant.bills import store
@@ -29,10 +28,10 @@ WHERE v.indexed != 2
 """
 
 
-def bill_updates(conn: sqlite3.Connection, *, since: datetime) -> list[Update]:
+def bill_updates(conn: store.Connection, *, since: datetime) -> list[Update]:
     """The newest announced version of each tracked bill since ``since``, and the Massachusetts
     filings the topic monitors found since then, newest first."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bill_versions'").fetchone() is None:
+    if not store.has_table(conn, "bill_versions"):
         return []  # no bill was ever tracked here
     rows = [r for r in conn.execute(_QUERY) if (r["event_at"] or "") >= iso(since)[: len(r["event_at"] or "")]]
     rows.sort(key=lambda r: (r["event_at"], r["version"]), reverse=True)

@@ -16,5 +16,8 @@ markup    escaping, so no text from a user, a document or a feed is ever read as
 charts    PNG charts: careers compared (pay, growth), pay across a state, policy updates per week
 routes    HTTP routes beside Chainlit's: past chats' files, staff sign-in, auth config
 updates   the feeds subsystem seen from the chat: this week's changes, digest, refresh
-history   Chainlit's tables on SQLite and a local file store, so past chats keep their sources
+history   Chainlit's tables on SQLite or Postgres, and a file store, so past chats keep their sources
+staff     the app's own staff accounts: staff.toml, or a Postgres table every replica shares
+signins   the sign-in ledger (failures, ended sessions, new guests): signin.db or Postgres
+database  one Postgres connection per store, reopened after the database dropped it
 """

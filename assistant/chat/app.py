@@ -90,7 +90,8 @@ async def guest_login(headers) -> cl.User | None:
 @cl.data_layer
 def data_layer() -> ChatDataLayer:
     rt = runtime()
-    return ChatDataLayer(history.ensure_schema(rt.chat.chat_db_path), storage_provider=rt.files)
+    return ChatDataLayer(history.store_url(database_url=rt.settings.database_url, path=rt.chat.chat_db_path),
+                         storage_provider=rt.files)
 
 
 # -- starting a chat -----------------------------------------------------------------------
@@ -422,4 +423,8 @@ async def startup() -> None:
 
 if chainlit_config.run.module_name and not os.environ.get("CHAINLIT_AUTH_SECRET"):
     # Loaded by `chainlit run`: sign-in tokens need a secret before the server starts.
+    if runtime().settings.database_url:  # a replica's own secret: the others refuse its tokens
+        log.warning("CHAINLIT_AUTH_SECRET is not set: this replica signs sign-ins with its own secret (%s), "
+                    "which other replicas refuse; set one CHAINLIT_AUTH_SECRET on every replica",
+                    runtime().chat.secret_path)
     os.environ["CHAINLIT_AUTH_SECRET"] = auth.session_secret(runtime().chat.secret_path)

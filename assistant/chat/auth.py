@@ -224,7 +224,7 @@ class Directory:
         verify: Callable[[str, str], bool] = verify_password,
     ):
         self._accounts = {a.username.lower(): a for a in accounts}
-        #: ``StaffFile`` or anything with ``find(name)`` and ``accounts()``; None: no store.
+        #: ``StaffFile``, ``StaffTable`` or anything with ``find(name)`` and ``accounts()``; None: no store.
         self.store = store
         self.ledger = ledger if ledger is not None else SignInLedger(":memory:")
         self._verify = verify
@@ -235,17 +235,23 @@ class Directory:
 
     @classmethod
     def from_config(
-        cls, *, users_file: Path | None, inline: str, store_file: Path | None = None, ledger_file: Path | None = None
+        cls, *, users_file: Path | None, inline: str, store_file: Path | None = None, ledger_file: Path | None = None,
+        database_url: str = "",
     ) -> Directory:
+        """The operator's accounts plus the app's own store and ledger: in ``store_file`` and
+        ``ledger_file``, or with ``database_url`` both in that Postgres database (every replica
+        then shares the accounts and the failure counts)."""
         accounts = parse_inline(inline)
         if users_file is not None:
             accounts += load_users_file(users_file)
-        store = None
-        if store_file is not None:
-            from assistant.chat.staff import StaffFile  # it builds on this module
+        from assistant.chat.staff import StaffFile, StaffTable  # they build on this module
 
-            store = StaffFile(store_file)
-        ledger = SignInLedger(ledger_file) if ledger_file is not None else None
+        store = ledger = None
+        if database_url:
+            store, ledger = StaffTable.open(database_url), SignInLedger.on_postgres(database_url)
+        else:
+            store = StaffFile(store_file) if store_file is not None else None
+            ledger = SignInLedger(ledger_file) if ledger_file is not None else None
         return cls(accounts, store=store, ledger=ledger)
 
     def accounts(self) -> list[Account]:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from http.cookies import SimpleCookie
+from urllib.parse import quote
 
 from chainlit.auth import get_configuration, get_current_user
 from chainlit.auth.cookie import clear_auth_cookie
 from chainlit.server import app as web
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from assistant.chat import sessions
+from assistant.chat.history import safe_key
 
 STAFF_COOKIE = "assistant_staff_signin"
 _runtime: Callable | None = None
@@ -67,19 +69,24 @@ async def chat_file(key: str, user=Depends(get_current_user)):
     if not owner or rt.files.owner(key) != owner:
         raise HTTPException(status_code=404, detail="Not found")
     try:
-        path, mime = rt.files.read(key)
+        body, mime = await asyncio.to_thread(rt.files.read, key)  # a path, or bytes from Postgres
     except (FileNotFoundError, ValueError):
         raise HTTPException(status_code=404, detail="Not found") from None
     inline = mime.startswith("image/") and mime != "image/svg+xml"
     if mime.startswith("text/"):
         mime, inline = "text/plain; charset=utf-8", True
     headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+    media_type = mime if inline else "application/octet-stream"
+    if isinstance(body, bytes):
+        name = quote(safe_key(key).rsplit("/", 1)[-1])
+        headers["Content-Disposition"] = "inline" if inline else f"attachment; filename*=utf-8''{name}"
+        return Response(body, media_type=media_type, headers=headers)
     return FileResponse(
-        path,
-        media_type=mime if inline else "application/octet-stream",
+        body,
+        media_type=media_type,
         headers=headers,
         content_disposition_type="inline" if inline else "attachment",
-        filename=None if inline else path.name,
+        filename=None if inline else body.name,
     )
 
 

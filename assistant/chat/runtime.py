@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from assistant.chat.answering import Turns
 from assistant.chat.auth import Directory
 from assistant.chat.config import ChatConfig
-from assistant.chat.history import LocalFileStore
-from assistant.chat.staff import FIRST_USER, StaffFile, first_run_notice
+from assistant.chat.history import LocalFileStore, PgFileStore
+from assistant.chat.staff import FIRST_USER, StaffFile, StaffTable, first_run_notice
 from assistant.config import Settings
 
 log = logging.getLogger(__name__)
@@ -33,16 +33,16 @@ def open_desk(directory: Directory, *, announce: Callable[[str], None] = _to_con
         if not directory.has_staff():
             log.warning("no staff accounts: the Policy desk cannot be opened")
         return None
-    store: StaffFile = directory.store
+    store: StaffFile | StaffTable = directory.store
     password = store.first_run()
     if password is None:
         log.warning(
             "no staff accounts in %s, ASSISTANT_STAFF_USERS_FILE or ASSISTANT_STAFF_PASSWORDS: the Policy "
             "desk cannot be opened; add one with `assistant staff add NAME`",
-            store.path,
+            store.where,
         )
         return None
-    announce(first_run_notice(store.path, FIRST_USER, password))
+    announce(first_run_notice(store.where, FIRST_USER, password))
     return password
 
 
@@ -53,7 +53,7 @@ class Runtime:
     #: ``assistant.service.Service`` or anything with its ``ask_stream``, ``db`` and ``index``.
     service: object
     directory: Directory
-    files: LocalFileStore
+    files: LocalFileStore | PgFileStore
     turns: Turns = field(default_factory=Turns)
     #: Set once the embedding model has answered (``warm_up``); ``/healthz`` reports it.
     model_ready: threading.Event = field(default_factory=threading.Event)
@@ -70,7 +70,7 @@ class Runtime:
         service = Service(settings)  # first: it makes the data directory owner-only
         directory = Directory.from_config(
             users_file=chat.staff_users_file, inline=chat.staff_passwords, store_file=chat.staff_store_path,
-            ledger_file=chat.signin_db_path,
+            ledger_file=chat.signin_db_path, database_url=settings.database_url,
         )
         open_desk(directory, announce=announce)
         return cls(
@@ -78,7 +78,7 @@ class Runtime:
             chat=chat,
             service=service,
             directory=directory,
-            files=LocalFileStore(chat.files_dir),
+            files=PgFileStore.open(settings.database_url) if settings.database_url else LocalFileStore(chat.files_dir),
         )
 
     def warm_up(self) -> threading.Thread:

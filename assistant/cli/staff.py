@@ -1,6 +1,7 @@
-"""``assistant staff ...``: the chat's own staff accounts in ``<data dir>/staff.toml``.
+"""``assistant staff ...``: the chat's own staff accounts in ``<data dir>/staff.toml``, or in
+Postgres when ``ASSISTANT_DATABASE_URL`` is set.
 
-Thin commands over ``assistant.chat.staff.StaffFile``; errors are ``AssistantError`` and become
+Thin commands over ``assistant.chat.staff.StaffFile`` (or ``StaffTable``); errors are ``AssistantError`` and become
 one line through the main group. Accounts from ``ASSISTANT_STAFF_USERS_FILE`` and
 ``ASSISTANT_STAFF_PASSWORDS`` are the operator's to edit; ``staff list`` shows them too.
 """
@@ -14,11 +15,14 @@ import click
 
 from assistant.chat.auth import ROLES, STAFF, Directory
 from assistant.chat.config import ChatConfig
-from assistant.chat.staff import StaffFile
+from assistant.chat.database import Link
+from assistant.chat.staff import StaffFile, StaffTable
 from assistant.errors import ConfigError
 
 
-def _store(service) -> StaffFile:
+def _store(service) -> StaffFile | StaffTable:
+    if service.settings.database_url:
+        return StaffTable(Link(service.db))
     return StaffFile(ChatConfig(data_dir=service.settings.data_dir).staff_store_path)
 
 
@@ -63,9 +67,9 @@ def add(service, name, password_stdin, role, display_name) -> None:
     """Add the account NAME (asks for its password twice)."""
     store = _store(service)
     if store.find(name) is not None:  # before asking for a password that would be thrown away
-        raise ConfigError(f"{store.path}: {name!r} already exists; use `assistant staff passwd {name}`")
+        raise ConfigError(f"{store.where}: {name!r} already exists; use `assistant staff passwd {name}`")
     account = store.add(name, _password(name, password_stdin), role=role, display_name=display_name)
-    click.echo(f"Added {account.username} ({account.role}) to {store.path}")
+    click.echo(f"Added {account.username} ({account.role}) to {store.where}")
 
 
 @staff.command("passwd")
@@ -76,7 +80,7 @@ def passwd(service, name, password_stdin) -> None:
     """Change NAME's password (asks twice); it works at the next sign-in, no restart needed."""
     store = _store(service)
     if store.find(name) is None:
-        raise ConfigError(f"{store.path}: no account named {name!r} (see `assistant staff list`)")
+        raise ConfigError(f"{store.where}: no account named {name!r} (see `assistant staff list`)")
     account = store.set_password(name, _password(name, password_stdin))
     click.echo(f"Changed the password of {account.username}")
 
@@ -89,7 +93,7 @@ def remove(service, name) -> None:
     store = _store(service)
     account = store.remove(name)
     left = sum(a.role == STAFF for a in store.accounts())
-    click.echo(f"Removed {account.username}; {left} staff account(s) left in {store.path}")
+    click.echo(f"Removed {account.username}; {left} staff account(s) left in {store.where}")
 
 
 @staff.command("list")
@@ -105,9 +109,9 @@ def list_(service) -> None:
                   .accounts()}  # fmt: skip
         rows = [(a, "ASSISTANT_STAFF_PASSWORDS" if a.username.lower() in inline else where) for a, where in rows]
     taken = {a.username.lower() for a, _ in rows}
-    rows += [(a, str(store.path)) for a in store.accounts() if a.username.lower() not in taken]
+    rows += [(a, str(store.where)) for a in store.accounts() if a.username.lower() not in taken]
     if not rows:
-        click.echo(f"No staff accounts; `assistant staff add NAME` creates one in {store.path}")
+        click.echo(f"No staff accounts; `assistant staff add NAME` creates one in {store.where}")
     for account, where in rows:
         shown = f"  {account.name}" if account.name else ""
         click.echo(f"{account.username}  {account.role}{shown}  ({where})")

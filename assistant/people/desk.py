@@ -12,7 +12,6 @@ chairs housing policy" does not pick a committee called Housing by accident.
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from assistant.people import parse, store
 from assistant.states import STATES
@@ -44,7 +43,7 @@ def normalize(text: str) -> str:
 class PeopleDesk:
     """Members and committees a question asks about, as facts citing their source and date."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn) -> None:
         self.conn = conn
 
     def facts(self, question: str) -> list[Fact]:
@@ -75,7 +74,7 @@ class PeopleDesk:
                     best = (len(key) + 100, 0, row)
         if not says_committee and best is None:
             return None
-        rows = self.conn.execute("SELECT * FROM people_committees").fetchall()
+        rows = self.conn.execute("SELECT * FROM people_committees ORDER BY position").fetchall()
         for row in rows:
             if row["parent"] and "subcommittee" not in q:
                 continue
@@ -100,8 +99,8 @@ class PeopleDesk:
         """The committee's leaders, then its other members; the sentence the question asks for
         first: the role it names ("ranking member"), or the member it names ("is Markey on it")."""
         rows = self.conn.execute(
-            "SELECT s.member_name, s.role, s.title, s.rank, m.* FROM people_memberships s "
-            "LEFT JOIN people_members m ON m.member_id = s.member_id WHERE s.committee_id = ? ORDER BY s.rank",
+            "SELECT s.member_name, s.role, s.title, s.rank, m.* FROM people_memberships s LEFT JOIN people_members m"
+            " ON m.member_id = s.member_id WHERE s.committee_id = ? ORDER BY s.rank, s.position",
             (committee["committee_id"],),
         ).fetchall()
         name = committee["name"]
@@ -145,9 +144,12 @@ class PeopleDesk:
         )
 
     def delegation_fact(self, state: str) -> Fact | None:
-        rows = self.conn.execute(
-            "SELECT * FROM people_members WHERE state = ? AND source = ? ORDER BY chamber DESC, "
-            "CAST(district AS INTEGER), name", (state, parse.CONGRESS)).fetchall()
+        rows = self.conn.execute("SELECT * FROM people_members WHERE state = ? AND source = ?",
+                                 (state, parse.CONGRESS)).fetchall()
+        # Senate first, then by district number and name, sorted here: Postgres will not cast a
+        # senator's empty district, and its collation may order names unlike SQLite's bytes.
+        rows.sort(key=lambda r: (_district_number(r["district"]), r["name"]))
+        rows.sort(key=lambda r: r["chamber"], reverse=True)
         if not rows:
             return None
         senators = [_person(r) for r in rows if r["chamber"] == "senate"]
@@ -191,7 +193,8 @@ class PeopleDesk:
 
 def _surname(name: str | None) -> str:
     """The last word of a member's name that is not a suffix ("Sanders" of "Bernard Sanders")."""
-    words = [w for w in (name or "").replace(",", " ").split() if w.rstrip(".").lower() not in ("jr", "sr", "ii", "iii")]
+    suffixes = ("jr", "sr", "ii", "iii")
+    words = [w for w in (name or "").replace(",", " ").split() if w.rstrip(".").lower() not in suffixes]
     return words[-1] if words and len(words[-1]) > 2 else ""
 
 
@@ -214,6 +217,12 @@ def _state_in(question: str) -> str | None:
             return code
     match = re.search(r"\b([A-Z]{2})\b", question)
     return match.group(1) if match and match.group(1) in STATES and match.group(1) not in ("IN", "ME", "OR") else None
+
+
+def _district_number(district: str) -> int:
+    """The district's leading number, 0 for none (what SQLite's CAST(district AS INTEGER) gave)."""
+    found = re.match(r"\s*(\d+)", district or "")
+    return int(found.group(1)) if found else 0
 
 
 def _person(row) -> str:

@@ -11,11 +11,11 @@ parsed is refused with one ``DataImportError`` line naming it, and the stored re
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from assistant import db
 from assistant.errors import DataImportError
 from assistant.occupations.store import Release
 from assistant.people import parse, store
@@ -35,7 +35,7 @@ def find_layouts(folder: Path) -> dict[str, Path]:
     return found
 
 
-def import_legislators(conn: sqlite3.Connection, path: str | Path, *,
+def import_legislators(conn, path: str | Path, *,
                        as_of: str | Mapping[str, str] | None = None, now: datetime | None = None) -> Release:
     """Import the layouts under ``path``; ``as_of`` is the date the files were published (one
     date for all layouts, or layout -> date); by default the day of the import."""
@@ -89,7 +89,7 @@ def import_legislators(conn: sqlite3.Connection, path: str | Path, *,
             members=members, committees=committees, memberships=memberships, file=str(path),
             checksum=_checksum(files), now=now,
         )
-    except sqlite3.IntegrityError as exc:
+    except db.integrity_errors() as exc:
         raise DataImportError(str(path), f"conflicting rows ({exc})") from None
 
 

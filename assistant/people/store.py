@@ -4,12 +4,11 @@ The tables belong to the ``legislators`` source of ``assistant.occupations.store
 swapped by its ``replace_source`` in one transaction, so a refused file leaves the previous
 release answering. Each row keeps the layout it came from (``congress`` or ``openstates-ma``)
 and ``people_sources`` the date each layout is as of, which every citation names. Plain SQL,
-for a later move to Postgres.
+the same on SQLite and Postgres (``db.open_database``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import astuple, fields
 
 from assistant import db
@@ -61,6 +60,12 @@ MIGRATIONS = [
     CREATE INDEX people_memberships_committee ON people_memberships (committee_id);
     CREATE INDEX people_memberships_member ON people_memberships (member_id);
     """,
+    # The order rows were imported in (the publisher's), which SQLite kept by rowid and Postgres
+    # does not keep at all: a committee's roster lists members of equal rank in the file's order.
+    """
+    ALTER TABLE people_committees ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE people_memberships ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 MEMBER_COLUMNS = tuple(f.name for f in fields(Member))
@@ -68,26 +73,32 @@ COMMITTEE_COLUMNS = tuple(f.name for f in fields(Committee))
 MEMBERSHIP_COLUMNS = tuple(f.name for f in fields(Membership))
 
 
-def ensure_schema(conn: sqlite3.Connection) -> None:
+def ensure_schema(conn) -> None:
     data_store.ensure_schema(conn)
     db.migrate(conn, "people", MIGRATIONS)
 
 
-def as_of(conn: sqlite3.Connection) -> dict[str, str]:
+def as_of(conn) -> dict[str, str]:
     """Layout -> the date its data is as of, for the layouts stored."""
     ensure_schema(conn)
     return {r["source"]: r["as_of"] for r in conn.execute("SELECT source, as_of FROM people_sources")}
 
 
-def kept_rows(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], replaced: set[str]) -> list[tuple]:
-    """Rows of ``table`` from layouts not being replaced (importing Congress keeps Massachusetts)."""
+def kept_rows(conn, table: str, columns: tuple[str, ...], replaced: set[str], *, ordered: bool = False) -> list[tuple]:
+    """Rows of ``table`` from layouts not being replaced (importing Congress keeps Massachusetts),
+    in their imported order when ``ordered``."""
     ensure_schema(conn)
     marks = ",".join("?" * len(replaced))
+    order = " ORDER BY position" if ordered else ""
     return [tuple(r) for r in conn.execute(
-        f"SELECT {', '.join(columns)} FROM {table} WHERE source NOT IN ({marks})", sorted(replaced))]
+        f"SELECT {', '.join(columns)} FROM {table} WHERE source NOT IN ({marks}){order}", sorted(replaced))]
 
 
-def replace(conn: sqlite3.Connection, *, layouts: dict[str, tuple[str, int]], members: list[Member],
+def _numbered(rows: list[tuple]) -> list[tuple]:
+    return [(*row, position) for position, row in enumerate(rows)]
+
+
+def replace(conn, *, layouts: dict[str, tuple[str, int]], members: list[Member],
             committees: list[Committee], memberships: list[Membership], file: str, checksum: str,
             now=None) -> data_store.Release:
     """Store the parsed layouts (layout -> (as_of, files)) as the new ``legislators`` release."""
@@ -102,9 +113,11 @@ def replace(conn: sqlite3.Connection, *, layouts: dict[str, tuple[str, int]], me
             "people_sources": (("source", "as_of", "files"), [(k, d, n) for k, (d, n) in sources.items()]),
             "people_members": (MEMBER_COLUMNS, [astuple(m) for m in members]
                                + kept_rows(conn, "people_members", MEMBER_COLUMNS, replaced)),
-            "people_committees": (COMMITTEE_COLUMNS, [astuple(c) for c in committees]
-                                  + kept_rows(conn, "people_committees", COMMITTEE_COLUMNS, replaced)),
-            "people_memberships": (MEMBERSHIP_COLUMNS, [astuple(m) for m in memberships]
-                                   + kept_rows(conn, "people_memberships", MEMBERSHIP_COLUMNS, replaced)),
+            "people_committees": ((*COMMITTEE_COLUMNS, "position"), _numbered(
+                [astuple(c) for c in committees]
+                + kept_rows(conn, "people_committees", COMMITTEE_COLUMNS, replaced, ordered=True))),
+            "people_memberships": ((*MEMBERSHIP_COLUMNS, "position"), _numbered(
+                [astuple(m) for m in memberships]
+                + kept_rows(conn, "people_memberships", MEMBERSHIP_COLUMNS, replaced, ordered=True))),
         },
     )

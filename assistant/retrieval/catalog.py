@@ -202,6 +202,16 @@ class Catalog:
         )
         return {r["chunk_id"]: stored_chunk(r) for r in rows}
 
+    def document_text(self, doc_id: str) -> tuple[dict, list[str]] | None:
+        """A ready document's ``doc_id``, ``title``, ``url`` and ``published``, and its chunks' texts in order."""
+        row = self.conn.execute(
+            "SELECT doc_id, title, url, published FROM documents WHERE doc_id = ? AND state = 'ready'", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        chunks = self.conn.execute("SELECT text FROM chunks WHERE doc_id = ? ORDER BY position", (doc_id,))
+        return dict(row), [r[0] for r in chunks]
+
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]

@@ -128,6 +128,15 @@ class PgCatalog:
         )
         return {r["chunk_id"]: stored_chunk(r) for r in rows}
 
+    def document_text(self, doc_id: str) -> tuple[dict, list[str]] | None:
+        """A ready document's ``doc_id``, ``title``, ``url`` and ``published``, and its chunks' texts in order."""
+        found = self._rows(
+            "SELECT doc_id, title, url, published FROM documents WHERE doc_id = %s AND state = 'ready'", (doc_id,)
+        )
+        if not found:
+            return None
+        return found[0], self._column("SELECT text FROM chunks WHERE doc_id = %s ORDER BY position", (doc_id,))
+
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
