@@ -83,16 +83,16 @@ def chroma_server(tmp_path):
     process.wait(timeout=20)
 
 
-#: (backend, the worker command). On Postgres the workers run ``feeds watch --max-runs 1`` (the
-#: deployment's worker; one run is the same ``run_once`` as ``feeds refresh``) because the tracked
-#: bills that ``feeds refresh`` refreshes too do not have their Postgres schema yet.
+#: (backend, the worker command): the daily ``feeds refresh`` on both, and on Postgres also the
+#: deployment's worker, ``feeds watch`` (one run is the same ``run_once``).
 CASES = [
     ("sqlite", ["feeds", "refresh", "--json"]),
+    ("postgres", ["feeds", "refresh", "--json"]),
     ("postgres", ["feeds", "watch", "--max-runs", "1"]),
 ]
 
 
-@pytest.fixture(params=CASES, ids=[backend for backend, _ in CASES])
+@pytest.fixture(params=CASES, ids=[f"{backend}-{command[1]}" for backend, command in CASES])
 def world(request, tmp_path, chroma_server):
     backend, command = request.param
     url = request.getfixturevalue("postgres_server").create_database() if backend == "postgres" else None

@@ -3,9 +3,7 @@ and Chroma agree, with nothing lost and nothing duplicated.
 
 The child is the installed command line, fetching from a loopback feed server and indexing with
 the real model into the real catalog and Chroma under a temporary data directory; each test runs
-with the store and catalog in SQLite and in Postgres. On Postgres the child is ``feeds watch
---max-runs 1`` (the same run as ``feeds refresh``, which also refreshes tracked bills, whose
-Postgres schema comes separately).
+with the store and catalog in SQLite and in Postgres.
 """
 
 import os
@@ -51,12 +49,10 @@ def rss(feed: int) -> bytes:
 
 def start_refresh(settings: Settings) -> subprocess.Popen:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_FEEDS_ALLOW_PRIVATE": "1"}
-    command = ["feeds", "refresh", "--json"]
     if settings.database_url:
         env["ASSISTANT_DATABASE_URL"] = settings.database_url
-        command = ["feeds", "watch", "--max-runs", "1"]
     return subprocess.Popen(
-        [sys.executable, "-m", "assistant", "--data-dir", str(settings.data_dir), *command],
+        [sys.executable, "-m", "assistant", "--data-dir", str(settings.data_dir), "feeds", "refresh", "--json"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
