@@ -144,7 +144,8 @@ class ExtractiveAnswerer:
         scored = self.score(question, passages, query_vector)
         facts = self._data_quotes(passages)
         if facts:  # official figures answer first; documents only add what they do not state
-            support = self._support(scored, passages, limit=self.support_after_data, taken=facts, new_figures=True)
+            support = self._support(scored, passages, limit=self.support_after_data, taken=facts, new_figures=True,
+                                    question=question)
             return self._compose(question, facts + support, passages)
         if not scored or scored[0].score < self.min_score:
             return Answer(question=question, text=prompts.abstention(profile), abstained=True, citations=())
@@ -219,7 +220,7 @@ class ExtractiveAnswerer:
 
     def _support(
         self, scored, passages, *, limit: int, taken: Sequence[Quote], best: float | None = None,
-        new_figures: bool = False,
+        new_figures: bool = False, question: str = "",
     ) -> list[Quote]:
         """Up to ``limit`` more quotes, best first, none repeating a fact of ``taken`` or each other;
         with ``new_figures``, none stating any figure already stated."""
@@ -234,6 +235,9 @@ class ExtractiveAnswerer:
                 break
             if c.role == "short" or stated & quoting.figures(c.text):
                 continue  # a lone address line says little out of its block
+            if new_figures and (quoting.older_statement(c.text, [q.text for q in taken])
+                                or not quoting.about_pay_if_asked(question, c.text)):
+                continue  # the data gave this statistic from a newer survey, or the sentence is off the pay asked
             quote = Quote(c.p_index, (c.s_index,), c.text)
             clash = next((q for q in [*taken, *chosen] if self._repeats(quote, q, passages)), None)
             if clash is None:

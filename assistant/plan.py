@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant import quoting
 from assistant.conversation import BACKGROUNDS
 from assistant.errors import ConfigError
 from assistant.types import Answer, Citation
@@ -99,7 +100,8 @@ def build_plan(ask: AskFn, *, background: str, place: str, goal: str, goal_title
          f"where can {who} train to become a {goal} {nearby}: {goal} training programs and apprenticeships "
          f"in {place}", 2, False),
         ("Aim for the certificate", certificate, 2, False),
-        (f"Know what the work pays in {town} and nationally", f"how much does a {goal} make in {place}", 4, True),
+        # Here and nationally: the local median, its range, the national median (a fourth would be an older figure).
+        (f"Know what the work pays in {town} and nationally", f"how much does a {goal} make in {place}", 3, True),
         ("Check the outlook", f"is {goal} work growing: projected growth and openings for {goal}", 2, True),
         *[(lead, question.format(goal=goal), 2, False) for lead, question in OWN_FUNDING.get(background, ())],
         ("If the plan stalls, get help paying for training",
@@ -142,7 +144,9 @@ def _first_sentences(answer: Answer, keep: int) -> tuple[str, list[int]]:
     if answer.abstained:
         return "", []
     pieces = [p.strip() for p in _CITED.findall(answer.text)]
-    pieces = [_ITEM.sub("; ", p).replace(":;", ":") for p in pieces if p and not p.startswith("-")][:keep]
+    pieces = [_ITEM.sub("; ", p).replace(":;", ":") for p in pieces if p and not p.startswith("-")]
+    # A step says what to do: a note about what the sources leave open, or about the page itself, does not.
+    pieces = [p for p in pieces if not quoting.side_note(p)][:keep]
     text = " ".join(pieces)
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
     return text, list(dict.fromkeys(numbers))

@@ -11,6 +11,7 @@ its chunk (prose, list item, table row, heading, a short line such as an address
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # -- cleaning ------------------------------------------------------------------------------------
@@ -440,6 +441,51 @@ def figures(sentence: str) -> set[str]:
     return found
 
 
+_MEASURES = (
+    ("median", re.compile(r"\bmedian\b", re.I)),
+    ("top 10%", re.compile(r"\b(?:top|highest|highest-paid|best-paid)\s+(?:paid\s+)?10\s?(?:%|percent)", re.I)),
+    ("bottom 10%", re.compile(r"\b(?:bottom|lowest|lowest-paid)\s+(?:paid\s+)?10\s?(?:%|percent)", re.I)),
+    ("middle half", re.compile(r"\bmiddle (?:half|50\s?(?:%|percent))", re.I)),
+)
+_SURVEY_YEAR = re.compile(r"(?<![\d-])\b(?:May\s+)?(20\d\d)\b(?![-–]\d)")
+
+
+def pay_measures(sentence: str) -> set[str]:
+    """The pay statistics a sentence states with a dollar figure: median, top or bottom 10%, middle half."""
+    if not _MONEY.search(sentence):
+        return set()
+    return {name for name, pattern in _MEASURES if pattern.search(sentence)}
+
+
+def survey_year(sentence: str) -> int | None:
+    """The year of the pay survey a pay sentence quotes ("in May 2024", "in 2024"), if it names one."""
+    years = [int(y) for y in _SURVEY_YEAR.findall(sentence)]
+    return max(years) if years else None
+
+
+def older_statement(sentence: str, stated: Sequence[str]) -> bool:
+    """Whether ``sentence`` gives a pay statistic that one of ``stated`` already gives from a newer
+    survey ("median ... $62,630 in May 2024" after "median ... $61,660 ... in May 2025"): the same
+    claim, older, so a reader would get two answers to one question. A figure more than a tenth
+    away is another group's ("hospitals paid a median of $74,560") and stays."""
+    measures, year = pay_measures(sentence), survey_year(sentence)
+    if not measures or year is None:
+        return False
+    mine = _dollars(sentence)
+    return any(measures & pay_measures(s) and (survey_year(s) or 0) > year
+               and any(abs(a - b) <= 0.1 * b for a in mine for b in _dollars(s)) for s in stated)
+
+
+def _dollars(sentence: str) -> list[float]:
+    return [float(m.group(1).replace(",", "")) for m in _MONEY.finditer(sentence)]
+
+
+def about_pay_if_asked(question: str, sentence: str) -> bool:
+    """After the official pay figures, a document adds something about pay ("hospitals pay more")
+    or nothing: "biomed techs keep learning" shares the occupation's name, not the question."""
+    return not _PAY.search(question) or bool(_MONEY.search(sentence) or _PAY.search(sentence))
+
+
 def words(sentence: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", sentence.lower()))
 
@@ -463,7 +509,8 @@ _META = re.compile(
 _CAVEAT = re.compile(
     r"\bnot (?:confirmed|covered|given|stated|found|known|verified)(?: here| in (?:the|our) sources?| in the sources"
     r" used here)\b|\bshould be (?:checked|confirmed|verified)\b|:\s*not (?:confirmed|known)\.?$"
-    r"|\b(?:our|the) sources(?: used here)? (?:did|do|could) not confirm\b|\bcould not be confirmed\b", re.I)
+    r"|\b(?:our|the) sources(?: used here)? (?:did|do|could) not confirm\b|\bcould not be confirmed\b"
+    r"|\b(?:is|are) not confirmed\W*(?:\[\d+\])?\s*$", re.I)
 #: "who sponsored/introduced/wrote ..." asks for a person; a person is named with a title or a party tag.
 _WHO_DID = re.compile(r"\bwho (sponsored|introduced|filed|wrote|authored|signed|chairs|leads|heads)\b", re.I)
 _PERSON_MARK = re.compile(
@@ -471,6 +518,12 @@ _PERSON_MARK = re.compile(
     r"|Secretary|Commissioner|Mayor|Dr\.|Mr\.|Ms\.|Mrs\.)\s+[A-Z]|\([DRI]-[A-Z]{2}\b")
 _PAY = re.compile(r"\b(pay|pays|paid|salary|salaries|wage|wages|earn|earns|make|makes)\b", re.I)
 _NOT_TYPICAL = re.compile(r"\b(top|highest|lowest|range|entry|starting|start|hourly|bottom|most|least)\b", re.I)
+
+
+def side_note(sentence: str) -> bool:
+    """A caveat about what the sources leave open, or a note about the page itself: worth a
+    reader's time in an answer's support, never as a step of a plan."""
+    return bool(_CAVEAT.search(sentence) or _META.search(sentence))
 
 
 def lead_rank(sentence: str, *, question: str = "") -> int:

@@ -477,3 +477,36 @@ def test_a_caveat_naming_everything_asked_is_the_answer():
              "The status of the repair bill in the 119th Congress is not confirmed in our sources.")
     assert lead(ask("repair bill status in the 118th congress", [passage("repair", other)])).startswith(
         "The repair bill died")
+
+
+@pytest.mark.parametrize(("sentence", "stated", "older"), [
+    ("The median pay for widget techs was $62,630 in May 2024.",
+     "Nationally, widget techs earned a median of $61,660 a year in May 2025.", True),
+    ("Widget techs (SOC 29-2055) earned a median annual pay of $62,830 in 2024.",
+     "Nationally, widget techs earned a median of $64,650 a year in May 2025.", True),
+    ("The top 10% earned more than $99,290 in May 2024.", "The top 10% more than $98,280, in May 2025.", True),
+    # another group's median, more than a tenth away: a different claim
+    ("Hospitals paid widget techs a median of $74,560 in May 2024.",
+     "Nationally, widget techs earned a median of $61,660 a year in May 2025.", False),
+    # another statistic, or no survey year, or a newer one: not a restatement
+    ("The top 10% earned more than $63,000 in May 2024.",
+     "Nationally, widget techs earned a median of $61,660 a year in May 2025.", False),
+    ("The median pay for widget techs was $62,630.", "Widget techs earned a median of $61,660 in May 2025.", False),
+    ("The median pay was $62,630 in May 2026.", "Widget techs earned a median of $61,660 in May 2025.", False),
+])
+def test_an_older_survey_of_the_same_pay_statistic(sentence, stated, older):
+    assert quoting.older_statement(sentence, [stated]) is older
+
+
+def test_after_pay_data_documents_add_only_newer_or_other_pay_facts():
+    facts = data_passage("oews:99:00-0001", (
+        "Nationally, widget techs earned a median of $61,660 a year, or $29.64 an hour, in May 2025.",
+        "The middle half earned between $47,470 and $78,500 a year."),
+        title="Widget techs, National", source="BLS OEWS May 2025", url="https://www.bls.gov/oes/")
+    doc = passage("widget-pay", "The median pay for widget techs was $62,630 in May 2024. "
+                                "Hospitals paid widget techs a median of $74,560 in May 2024. "
+                                "Widget techs keep learning how widget devices work.")
+    text = ask("how much do widget techs make", [facts, doc]).text
+    assert "$61,660" in text and "$74,560" in text
+    assert "$62,630" not in text  # the same median from an older survey
+    assert "keep learning" not in text  # shares the occupation's name, not the pay asked

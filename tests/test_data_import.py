@@ -1,5 +1,7 @@
 """Importing the official data files: real rows checked value by value, refusals, idempotence, CLI.
 
+The refusal and idempotence tests run on both backends (the ``database`` fixture).
+
 The expected values were read by hand from the publisher files in ../shared/data (zcat | grep
 for OEWS, the tab-separated O*NET files, occupation.xlsx opened in a spreadsheet).
 """
@@ -166,11 +168,10 @@ def test_cip_biomedical_technology_leads_to_bmet(full):
 
 
 @pytest.fixture
-def conn(tmp_path):
-    connection = db.connect(tmp_path / "data" / "assistant.db")
-    importers.import_source(connection, "oews", small_oews(tmp_path))
-    yield connection
-    connection.close()
+def conn(database, tmp_path):
+    """A small real OEWS release on each backend (SQLite, Postgres): refusals behave the same on both."""
+    importers.import_source(database, "oews", small_oews(tmp_path))
+    return database
 
 
 def refused(conn, source, path, match):

@@ -71,3 +71,16 @@ def test_a_quoted_list_stays_whole_in_a_step_and_a_bare_list_is_left_out():
     assert step == ("To sit for the CBET, a candidate must meet one of four routes: A degree plus two years; "
                     "Four years of BMET work. [2] The CABT needs a diploma. [3]")
     assert cited == [2, 3]
+
+
+def test_a_step_leaves_out_caveats_and_notes_about_the_page():
+    from assistant.plan import _first_sentences
+    from assistant.types import Answer
+
+    text = ("Veterans may use GI Bill benefits toward a program. [1] "
+            "This page covers funding beyond WIOA training accounts: benefits and employers. [1] "
+            "Whether any cohort has offered BMET training is NOT confirmed. [2] "
+            "A career center can check WIOA eligibility. [3]")
+    step, cited = _first_sentences(Answer(question="q", text=text, abstained=False, citations=()), 2)
+    assert step == "Veterans may use GI Bill benefits toward a program. [1] A career center can check WIOA eligibility. [3]"
+    assert cited == [1, 3]

@@ -286,7 +286,7 @@ def serve(service: Service, port: int, host: str, headless: bool) -> None:
 def _register_optional() -> None:
     for module, name in (("assistant.cli.feeds", "feeds"), ("assistant.cli.evaluate", "eval"),
                          ("assistant.cli.data", "data"), ("assistant.cli.bills", "bills"),
-                         ("assistant.cli.staff", "staff")):
+                         ("assistant.cli.staff", "staff"), ("assistant.cli.migrate", "migrate")):
         try:
             mod = __import__(module, fromlist=[name])
         except ImportError:

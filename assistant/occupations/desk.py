@@ -8,7 +8,6 @@ indexed queries, well under the 10 ms budget of issue 9 (``bench/data.py``).
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from dataclasses import dataclass, replace
 
@@ -38,7 +37,7 @@ class DataAnswer:
 
 
 class DataDesk:
-    def __init__(self, conn: sqlite3.Connection, *, home_area: str = "") -> None:
+    def __init__(self, conn, *, home_area: str = "") -> None:
         self.conn = conn
         self.home_area = home_area
         self.lookup = DataLookup(conn)

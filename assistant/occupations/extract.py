@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def find_extracts(paths: Iterable[str | Path]) -> list[Path]:
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def load_extract(conn: sqlite3.Connection, folder: str | Path, *,
+def load_extract(conn, folder: str | Path, *,
                  malegislature_url: str | None = None) -> list[Release]:
     """Import the parts of the extract in ``folder`` that the replace rule allows; return them.
 
@@ -138,7 +137,7 @@ def load_extract(conn: sqlite3.Connection, folder: str | Path, *,
     return loaded
 
 
-def _record_load(conn: sqlite3.Connection, source: str, version: str, fresh: Release) -> Release:
+def _record_load(conn, source: str, version: str, fresh: Release) -> Release:
     conn.execute(
         "INSERT INTO data_extract_loads (source, version, checksum) VALUES (?, ?, ?) "
         "ON CONFLICT(source) DO UPDATE SET version = excluded.version, checksum = excluded.checksum",
@@ -147,7 +146,7 @@ def _record_load(conn: sqlite3.Connection, source: str, version: str, fresh: Rel
     return fresh
 
 
-def load_extracts(conn: sqlite3.Connection, paths: Iterable[str | Path], *,
+def load_extracts(conn, paths: Iterable[str | Path], *,
                   malegislature_url: str | None = None) -> list[Release]:
     """``load_extract`` for every extract found under ``paths`` (what ``assistant ingest`` calls)."""
     return [release for folder in find_extracts(paths)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
+from assistant import db
 from assistant.errors import DataImportError
 from assistant.occupations import parse, store
 from assistant.occupations.store import Release
@@ -29,7 +29,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def import_source(conn: sqlite3.Connection, source: str, path: str | Path, *, release: str | None = None,
+def import_source(conn, source: str, path: str | Path, *, release: str | None = None,
                   now: datetime | None = None) -> Release:
     """Import ``path`` as the new release of ``source`` (oews, onet, projections, cip)."""
     if source not in IMPORTERS:
@@ -42,7 +42,7 @@ def import_source(conn: sqlite3.Connection, source: str, path: str | Path, *, re
 # -- OEWS -------------------------------------------------------------------------------------------
 
 
-def import_oews(conn: sqlite3.Connection, path: str | Path, *, release: str | None = None,
+def import_oews(conn, path: str | Path, *, release: str | None = None,
                 now: datetime | None = None) -> Release:
     """OEWS "all data" rows from a .csv, a .csv.gz or BLS's own .xlsx (cross-industry rows kept).
 
@@ -80,7 +80,7 @@ def import_oews(conn: sqlite3.Connection, path: str | Path, *, release: str | No
 _ONET_README = "Read Me.txt"
 
 
-def import_onet(conn: sqlite3.Connection, folder: str | Path, *, now: datetime | None = None) -> Release:
+def import_onet(conn, folder: str | Path, *, now: datetime | None = None) -> Release:
     """The O*NET text release folder (``db_30_1_text.zip`` unzipped)."""
     folder = Path(folder)
     name = str(folder).rstrip("/") + "/"
@@ -128,7 +128,7 @@ def import_onet(conn: sqlite3.Connection, folder: str | Path, *, now: datetime |
 # -- BLS Employment Projections -------------------------------------------------------------------
 
 
-def import_projections(conn: sqlite3.Connection, path: str | Path, *, now: datetime | None = None) -> Release:
+def import_projections(conn, path: str | Path, *, now: datetime | None = None) -> Release:
     """BLS's ``occupation.xlsx``, sheet "Table 1.2" (title row, then the header, then the rows)."""
     path = Path(path)
     name = str(path)
@@ -153,7 +153,7 @@ def import_projections(conn: sqlite3.Connection, path: str | Path, *, now: datet
 # -- NCES CIP-SOC crosswalk -----------------------------------------------------------------------
 
 
-def import_cip(conn: sqlite3.Connection, path: str | Path, *, now: datetime | None = None) -> Release:
+def import_cip(conn, path: str | Path, *, now: datetime | None = None) -> Release:
     """NCES's ``CIP2020_SOC2018_Crosswalk.csv`` (UTF-8 with a byte-order mark)."""
     path = Path(path)
     name = str(path)
@@ -273,15 +273,17 @@ def _checksum(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _replace(conn: sqlite3.Connection, source: str, name: str, *, release: str, checksum: str, now,
+def _replace(conn, source: str, name: str, *, release: str, checksum: str, now,
              count_table: str, tables: dict[str, tuple]) -> Release:
     guarded = {t: (columns, _counted(name, rows) if t == count_table else _plain(name, rows))
                for t, (columns, rows) in tables.items()}
     try:
         return store.replace_source(conn, source, release=release, tables=guarded, file=name,
                                     checksum=checksum, count_table=count_table, now=now)
-    except sqlite3.IntegrityError as exc:
-        raise DataImportError(name, f"rows break the table's rules ({exc})") from None
+    except db.integrity_errors() as exc:
+        # Postgres adds DETAIL and CONTEXT lines; the first names the broken rule, as SQLite's does.
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataImportError(name, f"rows break the table's rules ({cause})") from None
 
 
 def _plain(name: str, rows: Iterable) -> Iterator:

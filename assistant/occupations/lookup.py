@@ -7,7 +7,6 @@ so the renderer can say "not released" or "at least $239,200" instead of inventi
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
 from assistant.occupations import store
@@ -67,7 +66,7 @@ class Profile:
 class DataLookup:
     """Read-only queries over the official data tables."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn) -> None:
         self.conn = conn
 
     def releases(self) -> dict[str, str]:
@@ -94,11 +93,13 @@ class DataLookup:
         marks = ", ".join("?" for _ in area_types)
         rows = self.conn.execute(
             f"SELECT a.area, a.area_title FROM oews_areas a JOIN oews_wages w ON w.area = a.area "
-            f"WHERE a.prim_state = ? AND a.area_type IN ({marks}) AND w.occ_code = ? ORDER BY a.area_title",
+            f"WHERE a.prim_state = ? AND a.area_type IN ({marks}) AND w.occ_code = ?",
             (state, *area_types, soc),
         ).fetchall()
         out = []
-        for area, title in rows:
+        # Sorted here, by code point as SQLite's BINARY collation does: a Postgres database's
+        # collation (en_US, say) would put "Lewiston-Auburn" and "Lewiston, ID" the other way round.
+        for area, title in sorted(rows, key=lambda row: row[1]):
             wages = self.wages(area, soc)
             if wages is not None:
                 out.append((title, wages))
@@ -142,7 +143,7 @@ class DataLookup:
             "SELECT r.related_code, o.title FROM onet_related r JOIN onet_occupations o ON o.code = r.related_code "
             "WHERE r.code = ? ORDER BY r.idx", (code,))]
         education = [(r[0], r[1]) for r in self.conn.execute(
-            "SELECT label, share FROM onet_education WHERE code = ? ORDER BY share DESC", (code,))]
+            "SELECT label, share FROM onet_education WHERE code = ? ORDER BY share DESC, rowid", (code,))]
         return Profile(
             code=code, title=row["title"], description=row["description"], job_zone=row["job_zone"],
             tasks=tuple(tasks), titles=tuple(dict.fromkeys(reported + alternates)), tools=tuple(tools),

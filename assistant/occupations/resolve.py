@@ -10,7 +10,6 @@ list: states by name and postal code, metro areas by title and by each principal
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -49,8 +48,8 @@ ALIASES = {
 STATES = {code: name.lower().removeprefix("the ").replace("u.s. ", "") for code, name in ALL_STATES.items()}
 #: Postal codes that are also words or job abbreviations ("in", "me", "or", "CT tech", "PA",
 #: "MD"): they count as a state only in capitals or right after a city or a comma.
-_AMBIGUOUS_CODES = {"as", "pr", "mp", "in", "me", "or", "oh", "hi", "ok", "de", "la", "co", "al", "id", "md", "pa", "ct",
-                    "ma", "mi", "ga", "wa", "va", "mo", "ne", "ms", "mt", "nd", "sd", "ut", "ar", "il"}
+_AMBIGUOUS_CODES = {"as", "pr", "mp", "in", "me", "or", "oh", "hi", "ok", "de", "la", "co", "al", "id", "md", "pa",
+                    "ct", "ma", "mi", "ga", "wa", "va", "mo", "ne", "ms", "mt", "nd", "sd", "ut", "ar", "il"}
 _STATE_NICKNAMES = {"mass": "MA", "mass.": "MA", "calif": "CA", "cali": "CA", "jersey": "NJ", "philly": "PA",
                     "socal": "CA", "norcal": "CA"}
 #: Regions people name that are several OEWS areas (area codes).
@@ -116,7 +115,8 @@ ASKS = {
     "openings": r"\b(openings?|hiring|jobs? available|open(ing)? up)\b",
     # A degree asked about ("what degree", "do I need a degree"), not one the asker has or wants.
     "education": r"\b((what|which|kind of|type of) (\w+ )?(degree|diploma)|need (a |an )?(\w+ )?(degree|diploma)|"
-                 r"(degree|diploma) (do|does|would|will) (i|you|they|one) need|education|schooling|qualifications?|what do i need to|requirements?|"
+                 r"(degree|diploma) (do|does|would|will) (i|you|they|one) need|education|schooling|"
+                 r"qualifications?|what do i need to|requirements?|"
                  r"how much (school|training|college)|school before|years of (school|college)|"
                  r"do i need college|entry level)\b",
     "tasks": r"\b(what do(es)? (an? |the )?[\w\s-]{2,40} do|duties|tasks|responsibilit(y|ies)|"
@@ -209,16 +209,17 @@ class Vocabulary:
     size: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_store(cls, conn: sqlite3.Connection) -> Vocabulary:
+    def from_store(cls, conn) -> Vocabulary:
         vocab = cls()
         for row in conn.execute(
-            "SELECT DISTINCT occ_code, occ_title FROM oews_wages WHERE area = ? AND o_group IN ('detailed', 'broad')",
+            "SELECT DISTINCT occ_code, occ_title FROM oews_wages WHERE area = ? AND o_group IN ('detailed', 'broad') "
+            "ORDER BY occ_code",
             (NATION,),
         ):
             vocab.soc_titles.setdefault(row[0], row[1])
-        for row in conn.execute("SELECT soc, title FROM projections"):
+        for row in conn.execute("SELECT soc, title FROM projections ORDER BY rowid"):
             vocab.soc_titles.setdefault(row[0], row[1][:1].upper() + row[1][1:])
-        for row in conn.execute("SELECT code, soc, title FROM onet_occupations"):
+        for row in conn.execute("SELECT code, soc, title FROM onet_occupations ORDER BY rowid"):
             vocab.soc_titles.setdefault(row[1], row[2])
             vocab.add(row[2], row[1], 3)
         for soc, title in list(vocab.soc_titles.items()):
@@ -229,7 +230,7 @@ class Vocabulary:
                 if words[start] not in ("and", "or", "of", "except"):
                     vocab.add(" ".join(words[start:]), soc, 1)
         for row in conn.execute("SELECT t.title, t.short_title, o.soc FROM onet_titles t "
-                                "JOIN onet_occupations o ON o.code = t.code"):
+                                "JOIN onet_occupations o ON o.code = t.code ORDER BY t.rowid"):
             full, short, soc = row
             match = re.match(r"^(.*?)\s*\((.*?)\)\s*$", full)
             parts = [match.group(1), match.group(2)] if match else [full]
@@ -239,7 +240,7 @@ class Vocabulary:
                 vocab.add(short, soc, 2)
         for phrase, soc in ALIASES.items():
             vocab.titles.setdefault(normalize(phrase), {})[soc] = 4
-        for row in conn.execute("SELECT area, area_title, area_type, prim_state FROM oews_areas"):
+        for row in conn.execute("SELECT area, area_title, area_type, prim_state FROM oews_areas ORDER BY rowid"):
             area = Area(row[0], row[1], int(row[2]), row[3])
             vocab.areas[area.code] = area
             if area.area_type == 4:
