@@ -181,3 +181,24 @@ def test_refresh_skips_a_feed_another_worker_holds_and_says_so(postgres_settings
     finally:
         mine.close()
         other.close()
+
+
+def test_two_first_runs_at_once_seed_the_defaults_once(workers):
+    defaults = [FeedSource(f"https://{n}.gov/rss") for n in "abc"]
+    start = threading.Barrier(2)
+    added, errors = [], []
+
+    def seed(conn):
+        start.wait()
+        try:
+            added.append(store.seed_defaults(conn, defaults, now=T0))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=seed, args=(conn,)) for conn in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and sorted(added) == [0, 3]
+    assert sorted(f.url for f in store.list_feeds(workers[0])) == [d.url for d in defaults]
