@@ -9,8 +9,10 @@ portable SQL (a string) or a ``Step`` giving SQL per dialect; the same table rec
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +85,34 @@ def one_writer(conn, key: str) -> None:
     """
     if dialect(conn) == "postgres":
         conn.advisory_lock(key)
+
+
+@contextmanager
+def exclusive(conn, name: str) -> Iterator[None]:
+    """Hold the lock ``name`` across several transactions (long work such as embedding): other
+    processes asking for ``name`` wait. Call it outside a transaction.
+
+    Postgres: a session advisory lock, released at the end or when the connection dies (a killed
+    process never leaves it held). SQLite: an exclusive ``flock`` on a file beside the database,
+    which the kernel releases with the process.
+    """
+    if dialect(conn) == "postgres":
+        conn.execute("SELECT pg_advisory_lock(hashtext(?))", (f"exclusive:{name}",))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(?))", (f"exclusive:{name}",))
+        return
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    if not path:  # an in-memory database has one process by definition
+        yield
+        return
+    with open(f"{path}.{name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def migrate(conn, component: str, migrations: Sequence[str | Step]) -> int:

@@ -59,6 +59,10 @@ class FeedServer:
         self.latency_s = latency_s
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        #: When set, every request is recorded and then held until the event is set (at most
+        #: ``gate_timeout_s``): lets a test have several clients in flight before any answer.
+        self.gate: threading.Event | None = None
+        self.gate_timeout_s = 120.0
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_state": self})
         self.httpd = _Server(("127.0.0.1", 0), handler)
@@ -156,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path
         with state._lock:
             state.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
+        if state.gate is not None:
+            state.gate.wait(state.gate_timeout_s)
         route = state.routes.get(path)
         if state.latency_s:
             time.sleep(state.latency_s)

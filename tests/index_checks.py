@@ -8,11 +8,11 @@ from assistant.config import Settings
 from assistant.service import Service
 
 
-def repair_after_kill(data_dir: Path) -> None:
+def repair_after_kill(data_dir: Path, *, settings: Settings | None = None) -> None:
     """Run the repair every ingest and refresh starts with, and check its outcome: no document
     left pending, each one it found pending either indexed whole (all its chunks in Chroma) or
     gone from both the catalog and Chroma, and the catalog, FTS5 and Chroma in agreement."""
-    service = Service(Settings(data_dir=data_dir), embeddings=lambda: None)
+    service = Service(settings or Settings(data_dir=data_dir), embeddings=lambda: None)
     try:
         pending = service.catalog.pending()
         assert pending, "the kill left no pending document, so the repair had nothing to do"

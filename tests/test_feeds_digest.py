@@ -33,11 +33,9 @@ def utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.fixture()
-def filled(tmp_path):
+def fill(conn):
     """Day 1 (Jan 10): both feeds fetched. Day 2 (Jan 11): the policy feed changed."""
     clock = Clock(utc(2025, 1, 10, 13, 0))
-    conn = connect(tmp_path / "assistant.db")
     store.ensure_schema(conn)
     with FeedServer() as server, make_client() as client:
         policy = server.feed("/policy.rss", (DATA / "policy.rss").read_bytes())
@@ -50,8 +48,13 @@ def filled(tmp_path):
         server.feed("/policy.rss", (DATA / "policy_changed.rss").read_bytes())
         clock.advance(days=1)
         list(refresh_feeds(conn, client=client, now=clock, allow_private=True))
-    yield conn
-    conn.close()
+    return conn
+
+
+@pytest.fixture()
+def filled(database):
+    """The filled store, on SQLite and on Postgres in turn."""
+    return fill(database)
 
 
 def test_updates_newest_first_with_what_changed(filled):

@@ -1,4 +1,6 @@
-"""New and changed relevant items become policy_update Documents; the index is touched only when needed."""
+"""New and changed relevant items become policy_update Documents; the index is touched only when needed.
+
+Each test runs on SQLite and on Postgres (the ``database`` fixture)."""
 
 import sys
 from datetime import date
@@ -6,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.db import connect
 from assistant.feeds import store
 from assistant.feeds.fetch import make_client
 from assistant.feeds.index_updates import pending_documents, sync_index
@@ -21,9 +22,9 @@ KEYWORDS = ("apprentice", "WIOA", "biomedical")
 
 
 @pytest.fixture()
-def world(tmp_path):
+def world(database):
     clock = Clock()
-    conn = connect(tmp_path / "assistant.db")
+    conn = database
     store.ensure_schema(conn)
     with FeedServer() as server, make_client() as client:
         url = server.feed("/policy.rss", (DATA / "policy.rss").read_bytes())
@@ -35,7 +36,6 @@ def world(tmp_path):
             return list(refresh_feeds(conn, client=client, now=clock, allow_private=True))
 
         yield conn, server, url, refresh
-    conn.close()
 
 
 class Counting:

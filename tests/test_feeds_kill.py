@@ -2,7 +2,8 @@
 and Chroma agree, with nothing lost and nothing duplicated.
 
 The child is the installed command line, fetching from a loopback feed server and indexing with
-the real model into the real catalog (SQLite) and Chroma under a temporary data directory.
+the real model into the real catalog and Chroma under a temporary data directory; each test runs
+with the store and catalog in SQLite and in Postgres.
 """
 
 import os
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant import db
 from assistant.config import Settings
-from assistant.db import connect
 from assistant.feeds import store
 from assistant.feeds.index_updates import pending_documents
 from assistant.feeds.models import FeedSource, utc_now
@@ -46,20 +47,30 @@ def rss(feed: int) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
-def start_refresh(data_dir: Path) -> subprocess.Popen:
+def start_refresh(settings: Settings) -> subprocess.Popen:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_FEEDS_ALLOW_PRIVATE": "1"}
+    if settings.database_url:
+        env["ASSISTANT_DATABASE_URL"] = settings.database_url
     return subprocess.Popen(
-        [sys.executable, "-m", "assistant", "--data-dir", str(data_dir), "feeds", "refresh", "--json"],
+        [sys.executable, "-m", "assistant", "--data-dir", str(settings.data_dir), "feeds", "refresh", "--json"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
-def count(db: Path, sql: str) -> int:
+def count(settings: Settings, sql: str) -> int:
+    if not settings.database_url:
+        try:
+            with sqlite3.connect(settings.db_path, timeout=1) as conn:
+                return conn.execute(sql).fetchone()[0]
+        except sqlite3.OperationalError:  # the child has not created the table yet
+            return 0
+    conn = db.open_database(settings)
     try:
-        with sqlite3.connect(db, timeout=1) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:  # the child has not created the table yet
+        return conn.execute(sql).fetchone()[0]
+    except db.errors():  # the child has not created the table yet
         return 0
+    finally:
+        conn.close()
 
 
 def wait_for(predicate, child: subprocess.Popen, *, timeout: float = 300.0) -> None:
@@ -79,8 +90,8 @@ def kill(child: subprocess.Popen) -> None:
     assert child.returncode == -signal.SIGKILL
 
 
-def rerun(data_dir: Path) -> None:
-    child = start_refresh(data_dir)
+def rerun(settings: Settings) -> None:
+    child = start_refresh(settings)
     out, err = child.communicate(timeout=600)
     assert child.returncode == 0, err
 
@@ -89,18 +100,18 @@ READY = "SELECT count(*) FROM documents WHERE doc_type = 'policy_update' AND sta
 PENDING = "SELECT count(*) FROM documents WHERE state = 'pending'"
 
 
-def assert_in_agreement(data_dir: Path) -> None:
+def assert_in_agreement(settings: Settings) -> None:
     """Every item stored once, indexed in its latest version, in the catalog, FTS5 and Chroma once."""
-    service = Service(Settings(data_dir=data_dir), embeddings=lambda: None)
+    service = Service(settings, embeddings=lambda: None)
     try:
         conn = service.db
         items = {r[0] for r in conn.execute("SELECT doc_id FROM feed_items")}
         assert len(items) == FEEDS * ITEMS
         assert conn.execute("SELECT count(*) FROM feed_item_versions").fetchone()[0] == FEEDS * ITEMS
-        assert conn.execute("SELECT count(*) FROM feed_items WHERE indexed_hash IS NOT content_hash"
-                            ).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM feed_items WHERE indexed_hash IS NULL"
+                            " OR indexed_hash != content_hash").fetchone()[0] == 0
         assert pending_documents(conn) == []
-        catalog = {r[0] for r in conn.execute("SELECT doc_id FROM documents WHERE doc_type = 'policy_update'")}
+        catalog = {doc_id for doc_id in service.catalog.hashes() if doc_id.startswith("feed-")}
         assert catalog == items
         counts = service.index.consistency()
         assert counts["orphan_vectors"] == counts["missing_vectors"] == counts["fts_mismatch"] == 0, counts
@@ -114,11 +125,10 @@ def assert_in_agreement(data_dir: Path) -> None:
 
 
 @pytest.fixture()
-def world(tmp_path):
+def world(backend_settings):
     """A data directory subscribed to FEEDS loopback feeds (and to no default feed: no network)."""
-    data_dir = tmp_path / "data"
-    settings = Settings(data_dir=data_dir)
-    conn = connect(settings.db_path)
+    settings = backend_settings
+    conn = db.open_database(settings)
     store.ensure_schema(conn)
     store.seed_defaults(conn, [], now=utc_now())
     with FeedServer() as server:
@@ -126,39 +136,39 @@ def world(tmp_path):
             server.feed(f"/feed{n}.rss", rss(n))
             store.add_feed(conn, FeedSource(server.url(f"/feed{n}.rss")), now=utc_now())
         conn.close()
-        yield data_dir, settings.db_path, server
+        yield settings, server
 
 
 def test_killed_while_feeds_are_still_downloading(world):
-    data_dir, db, server = world
+    settings, server = world
     slow = range(FEEDS // 2, FEEDS)
     for n in slow:
         server.delayed(f"/feed{n}.rss", rss(n), delay_s=30)
-    child = start_refresh(data_dir)
+    child = start_refresh(settings)
     fast = FEEDS - len(slow)
     # Half the feeds answer at once, the other half take 30 s: kill when the fast half is stored.
-    wait_for(lambda: count(db, "SELECT count(*) FROM feeds WHERE last_success IS NOT NULL") == fast, child)
+    wait_for(lambda: count(settings, "SELECT count(*) FROM feeds WHERE last_success IS NOT NULL") == fast, child)
     kill(child)
-    assert count(db, "SELECT count(*) FROM feed_items") == fast * ITEMS
-    assert count(db, "SELECT count(*) FROM feeds WHERE etag IS NOT NULL") == fast  # slow ones not advanced
-    assert count(db, "SELECT count(*) FROM documents") == 0  # killed before indexing
+    assert count(settings, "SELECT count(*) FROM feed_items") == fast * ITEMS
+    assert count(settings, "SELECT count(*) FROM feeds WHERE etag IS NOT NULL") == fast  # slow ones not advanced
+    assert count(settings, "SELECT count(*) FROM documents") == 0  # killed before indexing
 
     for n in slow:  # the servers recover; the next run completes the job
         server.feed(f"/feed{n}.rss", rss(n))
-    rerun(data_dir)
-    assert_in_agreement(data_dir)
+    rerun(settings)
+    assert_in_agreement(settings)
 
 
 def test_killed_in_the_middle_of_indexing(world):
-    data_dir, db, _ = world
-    child = start_refresh(data_dir)
+    settings, _ = world
+    child = start_refresh(settings)
     # The first write committed and the next batch is marked pending while it is embedded.
-    wait_for(lambda: count(db, READY) > 0 and count(db, PENDING) > 0, child)
+    wait_for(lambda: count(settings, READY) > 0 and count(settings, PENDING) > 0, child)
     kill(child)
-    ready = count(db, READY)
+    ready = count(settings, READY)
     assert 0 < ready < FEEDS * ITEMS
-    assert count(db, "SELECT count(*) FROM feed_items") == FEEDS * ITEMS
+    assert count(settings, "SELECT count(*) FROM feed_items") == FEEDS * ITEMS
 
-    repair_after_kill(data_dir)
-    rerun(data_dir)
-    assert_in_agreement(data_dir)
+    repair_after_kill(settings.data_dir, settings=settings)
+    rerun(settings)
+    assert_in_agreement(settings)

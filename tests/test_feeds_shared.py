@@ -4,7 +4,6 @@ store from the loopback server, with the HTTP headers their ``Header:`` comments
 import sys
 from pathlib import Path
 
-
 from assistant.db import connect
 from assistant.feeds import store
 from assistant.feeds.fetch import make_client

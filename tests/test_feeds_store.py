@@ -1,11 +1,11 @@
-"""The feed store: subscriptions, seeding, versions, per-feed state and the status report."""
+"""The feed store: subscriptions, seeding, versions, per-feed state and the status report,
+on SQLite and on Postgres (the ``database`` fixture runs each test on both)."""
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.db import connect
+from assistant import db
 from assistant.feeds import store
 from assistant.feeds.decide import decide, prepare
 from assistant.feeds.models import FeedEntry, FeedInfo, FeedSource, Fetched, ParsedFeed
@@ -14,11 +14,9 @@ T0 = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture()
-def conn(tmp_path):
-    c = connect(tmp_path / "assistant.db")
-    store.ensure_schema(c)
-    yield c
-    c.close()
+def conn(database):
+    store.ensure_schema(database)
+    return database
 
 
 def save(conn, feed, entries, *, now=T0, status=200, final_url=None, permanent=False, etag='"e1"'):
@@ -83,7 +81,7 @@ def test_versions_are_kept_and_items_never_duplicated(conn):
         ("n-2", 1, ""),
     ]
     assert rows[1]["seen_at"] == "2025-01-12T12:00:00+00:00"
-    with pytest.raises(sqlite3.IntegrityError):  # the schema itself forbids a duplicate item
+    with pytest.raises(db.integrity_errors()):  # the schema itself forbids a duplicate item
         conn.execute(
             "INSERT INTO feed_items (feed_id, identity, doc_id, version, content_hash, relevant, first_seen,"
             " last_changed) VALUES (?, 'bill-1', 'other', 1, 'h', 1, 'x', 'x')",
@@ -130,7 +128,7 @@ def test_a_failed_transaction_leaves_nothing_behind(conn):
     decisions = decide(items, {})
     broken = Fetched(url=feed.url, final_url=feed.url, status=200, headers={"etag": '"new"'})
     parsed = ParsedFeed(info=FeedInfo(title=None), entries=())  # title NOT NULL: fails at the very end
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(db.integrity_errors()):
         store.save_items(conn, feed, broken, parsed, decisions, now=T0)
     assert conn.execute("SELECT count(*) FROM feed_items").fetchone()[0] == 0
     assert store.get_feed(conn, feed.url).etag is None  # validators not advanced either

@@ -16,12 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from assistant import db
 from assistant.cli import bills as bills_cli
 from assistant.cli.signals import stop_on_signals
 from assistant.errors import AssistantError, ConfigError
 from assistant.feeds import digest as digest_mod
 from assistant.feeds import sources, store
-from assistant.feeds.index_updates import IndexResult, sync_index
+from assistant.feeds.index_updates import INDEX_LOCK, IndexResult, sync_index
 from assistant.feeds.models import FeedSource, utc_now
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -131,7 +132,8 @@ def remove(service, url) -> None:
         raise ConfigError(f"{url}: not subscribed (see `assistant feeds list`)")
     doc_ids = store.indexed_doc_ids(conn, feed.id)
     if doc_ids:  # index first: a crash in between leaves the feed, and re-running finishes it
-        service.index.remove(doc_ids)
+        with db.exclusive(conn, INDEX_LOCK):
+            service.index.remove(doc_ids)
     store.remove_feed(conn, feed.url)
     click.echo(f"Removed {feed.url} ({len(doc_ids)} indexed item(s) dropped)")
 
@@ -220,6 +222,8 @@ def _result(update, *, styled: bool = False) -> str:
     """What one feed's refresh did, in a few words ("2 new, 0 changed, 5 unchanged")."""
     if update.status == "error":
         return f"error: {update.error}"
+    if update.other_worker:
+        return "refreshed by another worker"
     line = "not modified" if update.status == "not_modified" else (
         f"{update.new} new, {update.changed} changed, {update.unchanged} unchanged")
     if update.moved_to:

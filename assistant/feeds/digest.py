@@ -9,7 +9,6 @@ window and, when changed, a "what changed" line against the version before.
 from __future__ import annotations
 
 import json
-import sqlite3
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -46,6 +45,8 @@ class Update:
         return {k: v for k, v in asdict(self).items() if k not in ("html", "feed_url")}
 
 
+# Written once for both dialects: an alias on the subquery and typed parameters (Postgres cannot
+# guess the type of a bare "? IS NULL", nor OR an integer).
 _QUERY = """
 SELECT * FROM (
   SELECT v.item_id, v.version, v.seen_at, v.title, v.link, v.text, v.categories, v.summary_html,
@@ -56,15 +57,15 @@ SELECT * FROM (
   FROM feed_item_versions v
   JOIN feed_items i ON i.id = v.item_id
   JOIN feeds f ON f.id = i.feed_id
-  WHERE (v.relevant = 1 OR ?) AND (? IS NULL OR f.topic = ?)
-)
+  WHERE (v.relevant = 1 OR ? = 1) AND (CAST(? AS TEXT) IS NULL OR f.topic = ?)
+) AS versions
 WHERE event_at >= ?
 ORDER BY event_at DESC, item_id, version DESC
 """
 
 
 def list_updates(
-    conn: sqlite3.Connection,
+    conn,
     *,
     since: datetime,
     topic: str | None = None,

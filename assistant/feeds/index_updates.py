@@ -8,22 +8,31 @@ matches the feed's keywords) are removed from the index.
 
 The index is reached through ``get_index()`` and only when there is work: building the real
 one loads the embedding model, which takes seconds.
+
+Two workers syncing at once (two ``feeds refresh`` against one database) take turns: the whole
+sync holds ``db.exclusive(conn, INDEX_LOCK)``, because ``index.replace`` starts by repairing, which
+drops any document another writer has marked pending and is still embedding. The first reads
+pending items batch by batch until none is left, so it also indexes what the second stores
+meanwhile; the second then reads what is still pending (usually nothing, so it never loads the
+model), and each item is indexed once and none is left behind.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from assistant import db
 from assistant.feeds.decide import describe_change
 from assistant.feeds.store import load_version, transaction
 from assistant.types import Document
 
 #: Documents per ``index.replace`` call; a crash mid-way then re-does at most one batch.
 BATCH = 256
+#: The lock every writer of the search index should hold (``db.exclusive``): feeds take it here.
+INDEX_LOCK = "index"
 
 
 class Index(Protocol):
@@ -45,15 +54,17 @@ SELECT i.id, i.doc_id, i.content_hash, i.version, i.first_seen, i.last_changed,
 FROM feed_items i
 JOIN feeds f ON f.id = i.feed_id
 JOIN feed_item_versions v ON v.item_id = i.id AND v.version = i.version
-WHERE i.relevant = 1 AND (i.indexed_hash IS NULL OR i.indexed_hash != i.content_hash)
+WHERE i.relevant = 1 AND (i.indexed_hash IS NULL OR i.indexed_hash != i.content_hash) AND i.id > ?
 ORDER BY i.id
 """
 
 
-def pending_documents(conn: sqlite3.Connection) -> list[tuple[int, str, Document]]:
-    """(item id, content hash, Document) for every relevant item not indexed in its latest version."""
+def pending_documents(conn, *, after: int = 0, limit: int | None = None) -> list[tuple[int, str, Document]]:
+    """(item id, content hash, Document) for every relevant item not indexed in its latest version
+    (with an id above ``after``; the first ``limit`` of them), in id order."""
     out = []
-    for row in conn.execute(_PENDING).fetchall():
+    sql = _PENDING if limit is None else f"{_PENDING} LIMIT {int(limit)}"
+    for row in conn.execute(sql, (after,)).fetchall():
         change = ""
         if row["version"] > 1:
             previous = load_version(conn, row["id"], row["version"] - 1)
@@ -63,7 +74,7 @@ def pending_documents(conn: sqlite3.Connection) -> list[tuple[int, str, Document
     return out
 
 
-def to_document(row: sqlite3.Row | dict, *, change: str = "") -> Document:
+def to_document(row, *, change: str = "") -> Document:
     """The Document of one item version (DESIGN.md: doc_type policy_update, advocacy audience)."""
     link = row["link"] or ""
     title = row["title"] or (row["text"] or "").split("\n", 1)[0][:100] or "(untitled item)"
@@ -96,10 +107,24 @@ def item_date(row) -> date:
     raise ValueError("feed item without first_seen")
 
 
-def sync_index(conn: sqlite3.Connection, get_index: Callable[[], Index], *, batch: int = BATCH) -> IndexResult:
+def sync_index(conn, get_index: Callable[[], Index], *, batch: int = BATCH) -> IndexResult:
     """Index pending items and drop items no longer relevant; touch the index only if needed."""
-    pending = pending_documents(conn)
+    if not _has_work(conn):
+        return IndexResult()
+    with db.exclusive(conn, INDEX_LOCK):
+        return _sync(conn, get_index, batch=batch)  # re-read: a worker before us may have done it
+
+
+def _has_work(conn) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM feed_items WHERE (relevant = 1 AND (indexed_hash IS NULL OR indexed_hash != content_hash))"
+        " OR (relevant = 0 AND indexed_hash IS NOT NULL) LIMIT 1"
+    ).fetchone() is not None
+
+
+def _sync(conn, get_index: Callable[[], Index], *, batch: int) -> IndexResult:
     stale = conn.execute("SELECT id, doc_id FROM feed_items WHERE relevant = 0 AND indexed_hash IS NOT NULL").fetchall()
+    pending = pending_documents(conn, limit=batch)
     if not pending and not stale:
         return IndexResult()
     index = get_index()
@@ -107,12 +132,16 @@ def sync_index(conn: sqlite3.Connection, get_index: Callable[[], Index], *, batc
         index.remove([row["doc_id"] for row in stale])
         with transaction(conn):
             conn.executemany("UPDATE feed_items SET indexed_hash = NULL WHERE id = ?", [(row["id"],) for row in stale])
-    for start in range(0, len(pending), batch):
-        chunk = pending[start : start + batch]
-        index.replace([doc for _, _, doc in chunk])
+    indexed = 0
+    # Batch by batch, reading on after the last one: items another worker stores meanwhile are
+    # indexed here too (its own sync, waiting for the lock, then finds nothing and loads no model).
+    while pending:
+        index.replace([doc for _, _, doc in pending])
         with transaction(conn):
             conn.executemany(
                 "UPDATE feed_items SET indexed_hash = ? WHERE id = ? AND content_hash = ?",
-                [(digest, item_id, digest) for item_id, digest, _ in chunk],
+                [(digest, item_id, digest) for item_id, digest, _ in pending],
             )
-    return IndexResult(indexed=len(pending), removed=len(stale))
+        indexed += len(pending)
+        pending = pending_documents(conn, after=pending[-1][0], limit=batch)
+    return IndexResult(indexed=indexed, removed=len(stale))

@@ -107,6 +107,9 @@ class FeedUpdate:
     moved_to: str | None = None
     #: Feed problems that did not fail it (see ``ParsedFeed.warnings``).
     warnings: tuple[str, ...] = ()
+    #: Another worker claimed this feed during this run (status ``not_modified`` here): it
+    #: fetched and stored the feed and reports the outcome; this run did nothing to it.
+    other_worker: bool = False
 
     def to_json(self) -> dict:
         return {

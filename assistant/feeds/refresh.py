@@ -6,8 +6,14 @@ The pipeline, per feed::
 
 then, once for the run, ``index_updates.sync_index``. Fetches run in worker threads so slow
 servers overlap; parsing runs in the fetching thread, or in worker processes when many feeds are
-due (feedparser is pure Python and holds the GIL); SQLite writes stay on the calling thread (one
+due (feedparser is pure Python and holds the GIL); database writes stay on the calling thread (one
 writer, no lock contention).
+
+Several workers may refresh at once (two ``feeds refresh`` against one Postgres database, a
+``feeds watch`` beside a manual run): a feed is claimed (``store.claim``) just before its fetch is
+queued and released once its result is stored. A feed another worker holds, or refreshed after
+this run listed it, is skipped and reported ``not_modified`` with ``other_worker`` set: that
+worker fetched it, stored its items and reports its outcome, so nothing is fetched or stored twice.
 
 Failures follow what Miniflux and reader do: the error is recorded on the feed, the next attempt
 waits an exponential back-off with jitter (or the server's Retry-After, when later), a 410 stops
@@ -21,19 +27,20 @@ import logging
 import multiprocessing
 import os
 import random
-import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 
+from assistant import db
 from assistant.errors import FeedError, ParseError
 from assistant.feeds import store
-from assistant.feeds.decide import CHANGED, NEW, UNCHANGED, decide, prepare
+from assistant.feeds.decide import CHANGED, NEW, UNCHANGED, prepare
 from assistant.feeds.fetch import DEFAULT_MAX_BYTES, HTTPStatusFetchError, fetch, make_client
 from assistant.feeds.models import FeedUpdate, Fetched, utc_now
 from assistant.feeds.parse import parse
@@ -42,6 +49,9 @@ log = logging.getLogger(__name__)
 
 #: Below this many due feeds, starting worker processes costs more than parsing inline.
 PROCESS_POOL_MIN_FEEDS = 40
+#: Feeds claimed per fetch thread: one fetching, one queued behind it, so no thread idles while
+#: the calling thread stores a result.
+CLAIM_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ class RetryPolicy:
 
 
 def refresh_feeds(
-    conn: sqlite3.Connection,
+    conn,
     *,
     client: httpx.Client | None = None,
     now: Callable[[], datetime] = utc_now,
@@ -109,26 +119,48 @@ def refresh_feeds(
         parse_processes = min(4, os.cpu_count() or 1) if len(due) >= PROCESS_POOL_MIN_FEEDS else 0
     parser = _Parser(parse_processes)
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(due))), thread_name_prefix="feeds")
+    waiting = deque(due)
+    running: dict[Future, store.Feed] = {}
     try:
-        futures: dict[Future, store.Feed] = {
-            pool.submit(_fetch_and_parse, feed, client, allow_private, now, options, parser): feed for feed in due
-        }
-        for future in as_completed(futures):
-            feed = futures[future]
-            try:
-                fetched, prepared = future.result()
-                yield _store(conn, feed, fetched, prepared, now=now)
-            except FeedError as exc:
-                yield _fail(conn, feed, exc, now=now, policy=policy, rng=rng)
-            except Exception as exc:  # a bug or a broken database must not end the batch
-                log.exception("%s: unexpected error while refreshing", feed.url)
-                wrapped = FeedError(feed.url, f"unexpected error ({type(exc).__name__}: {exc})")
-                yield _fail(conn, feed, wrapped, now=now, policy=policy, rng=rng)
+        while waiting or running:
+            # Claim a feed only when a fetch slot is near, so a second worker started at the same
+            # time finds the rest unclaimed and shares the run instead of waiting behind us.
+            while waiting and len(running) < CLAIM_AHEAD * max(1, workers):
+                listed = waiting.popleft()
+                feed = store.claim(conn, listed)
+                if feed is None:
+                    yield _elsewhere(listed)
+                    continue
+                running[pool.submit(_fetch_and_parse, feed, client, allow_private, now, options, parser)] = feed
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                feed = running.pop(future)
+                try:
+                    update = _outcome(conn, feed, future, now=now, policy=policy, rng=rng)
+                finally:
+                    store.release(conn, feed)
+                yield update
     finally:
+        for feed in running.values():  # the consumer stopped early: let other workers have them
+            store.release(conn, feed)
         pool.shutdown(wait=True, cancel_futures=True)
         parser.close()
         if own_client:
             client.close()
+
+
+def _outcome(conn, feed: store.Feed, future: Future, *, now, policy: RetryPolicy, rng) -> FeedUpdate:
+    try:
+        fetched, prepared = future.result()
+        return _store(conn, feed, fetched, prepared, now=now)
+    except FeedError as exc:
+        return _fail(conn, feed, exc, now=now, policy=policy, rng=rng)
+    except Exception as exc:  # a bug or a broken database must not end the batch
+        log.exception("%s: unexpected error while refreshing", feed.url)
+        wrapped = FeedError(feed.url, f"unexpected error ({type(exc).__name__}: {exc})")
+        return _fail(conn, feed, wrapped, now=now, policy=policy, rng=rng)
 
 
 def _fetch_and_parse(feed, client, allow_private, now, options, parser: _Parser):
@@ -208,8 +240,7 @@ def _store(conn, feed: store.Feed, fetched: Fetched, prepared, *, now) -> FeedUp
         moved = store.save_not_modified(conn, feed, fetched, now=moment)
         return FeedUpdate(url=feed.url, status="not_modified", name=feed.label, moved_to=moved)
     parsed, items, warnings = prepared
-    decisions = decide(items, store.stored_hashes(conn, feed.id))
-    moved = store.save_items(conn, feed, fetched, parsed, decisions, warnings=warnings, now=moment)
+    decisions, moved = store.save_fetch(conn, feed, fetched, parsed, items, warnings=warnings, now=moment)
     counts = {kind: sum(d.kind == kind for d in decisions) for kind in (NEW, CHANGED, UNCHANGED)}
     return FeedUpdate(
         url=feed.url,
@@ -239,9 +270,13 @@ def _fail(conn, feed: store.Feed, exc: FeedError, *, now, policy: RetryPolicy, r
         disable = f"{failures} consecutive failures"
     try:
         store.save_error(conn, feed, exc.cause, now=moment, status=status, next_check=next_check, disable=disable)
-    except sqlite3.Error:
+    except db.errors():
         log.exception("%s: could not record the error", feed.url)
     return _error(feed, exc.cause)
+
+
+def _elsewhere(feed: store.Feed) -> FeedUpdate:
+    return FeedUpdate(url=feed.url, status="not_modified", name=feed.label, other_worker=True)
 
 
 def _error(feed: store.Feed, message: str) -> FeedUpdate:
