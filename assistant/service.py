@@ -125,12 +125,16 @@ class Service:
     # -- operations ----------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str], *, prune: bool = False, on_load=None, on_index=None) -> IngestReport:
+        from assistant.db import exclusive
         from assistant.occupations.extract import load_extracts
 
         paths = list(paths)
-        with self._lock:
+        # One index writer at a time across processes: feeds and bills sync under the same lock, since a
+        # writer's repair deletes documents another writer is still embedding.
+        with self._lock, exclusive(self.db, "index"):
             report = ingest(paths, index=self.index, catalog=self.catalog, prune=prune, on_load=on_load,
                             on_index=on_index)
+        with self._lock:
             try:  # the shipped labor-market extract (corpus/data/) fills the data tables
                 report.data = [release.to_json() for release in
                                load_extracts(self.db, paths, malegislature_url=self.settings.malegislature_url)]

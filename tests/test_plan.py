@@ -82,5 +82,6 @@ def test_a_step_leaves_out_caveats_and_notes_about_the_page():
             "Whether any cohort has offered BMET training is NOT confirmed. [2] "
             "A career center can check WIOA eligibility. [3]")
     step, cited = _first_sentences(Answer(question="q", text=text, abstained=False, citations=()), 2)
-    assert step == "Veterans may use GI Bill benefits toward a program. [1] A career center can check WIOA eligibility. [3]"
+    assert step == ("Veterans may use GI Bill benefits toward a program. [1] "
+                    "A career center can check WIOA eligibility. [3]")
     assert cited == [1, 3]

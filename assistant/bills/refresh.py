@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 
 #: ``bill_versions.indexed`` of a version that changed nothing a reader would call news.
 NO_DOCUMENT = 2
-#: The claim (``store.claim``) of the indexing step; no bill key has a colon.
-INDEX_CLAIM = ":index"
 
 
 @dataclass(frozen=True)
@@ -270,11 +268,8 @@ def sync_index(conn, get_index: Callable[[], Index], *, batch: int = BATCH) -> I
     indexes at a time (a claim on the index, waited for), so the next finds the versions done.
     """
     store.ensure_schema(conn)
-    store.claim(conn, INDEX_CLAIM, wait=True)
-    try:
+    with db.exclusive(conn, "index"):  # the lock feeds and ingest take too: one index writer at a time
         return _sync_index(conn, get_index, batch=batch)
-    finally:
-        store.release(conn, INDEX_CLAIM)
 
 
 def _sync_index(conn, get_index: Callable[[], Index], *, batch: int) -> IndexResult:

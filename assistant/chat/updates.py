@@ -184,6 +184,8 @@ def refresh(conn: sqlite3.Connection, get_index: Callable[[], object], *, allow_
             name = markup.escape_text(r.name or r.url)
             if r.status == "error":
                 lines.append(f"- {name}: error, {markup.escape_text(r.error or 'unknown')}")
+            elif r.other_worker:
+                lines.append(f"- {name}: refreshed by another worker")
             elif r.status == "not_modified":
                 lines.append(f"- {name}: not modified")
             else:
@@ -205,6 +207,8 @@ def _log_result(result) -> None:
     name = result.name or result.url
     if result.status == "error":
         log.warning("feed refresh %s: error: %s", name, result.error)
+    elif result.other_worker:
+        log.info("feed refresh %s: refreshed by another worker", name)
     elif result.status == "not_modified":
         log.info("feed refresh %s: not modified", name)
     else:
