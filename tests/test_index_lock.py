@@ -18,7 +18,7 @@ def test_ingest_waits_while_another_writer_holds_the_index_lock(backend_settings
     other = db.open_database(backend_settings)  # another process's connection, holding the lock
     order: list[str] = []
     try:
-        service.db  # the database (and, on SQLite, the file the lock sits beside) exists
+        assert service.status()["documents"] == 0  # the database exists (on SQLite the lock sits beside it)
         with db.exclusive(other, "index"):
             worker = threading.Thread(target=lambda: service.ingest([str(corpus)],
                                                                     on_load=lambda *_: order.append("ingest")))
