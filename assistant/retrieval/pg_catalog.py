@@ -5,13 +5,14 @@ column plays the same part across the gap to Chroma. Keyword search ranks with `
 the weighted ``tsvector`` (title A, headings B, text C, weighed 3:2:1 as FTS5's ``bm25`` columns
 are), normalized by document length as BM25 is, over the same expanded terms and the same filters.
 
-``ts_rank`` has no index: it reads and scores every matching row. At 100,000 chunks a question's
-terms match 5,000 to 80,000 of them and the ranking alone took 50 to 260 ms (bench/query.py
-``--backend postgres``). So a term found in more than ``COMMON_ROWS`` chunks only scores and
-does not select: the candidates are the chunks with a rarer term, or with every common term
-(Lucene's "common terms" query, for the same reason). BM25 gives such terms little weight
-anyway (low IDF), which ``ts_rank`` does not. Below ``COMMON_ROWS`` matches per term, which
-covers every term of today's corpus, the result is the same as ranking every match.
+``ts_rank`` has no index: it reads and scores every matching row. At 107,647 chunks the gold
+questions' terms matched 2,000 to 80,000 of them and the keyword search took 89 ms at the median,
+176 ms at p95 (bench/query.py ``--backend postgres``). So a term found in more than
+``COMMON_ROWS`` chunks only scores and does not select: the candidates are the chunks with a
+rarer term, or with every common term (Lucene's "common terms" query, for the same reason).
+BM25 gives such terms little weight anyway (low IDF), which ``ts_rank`` does not. While no term
+passes ``COMMON_ROWS`` chunks, or before ANALYZE has gathered statistics, the result is the same
+as ranking every match.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ from assistant.types import Chunk, Document
 RANK_WEIGHTS = "{0, 0.333, 0.667, 1}"
 #: ``ts_rank`` normalization 1: divide by 1 + log(length), so long chunks do not win by length alone.
 RANK_NORMALIZATION = 1
-#: A term in more chunks than this only scores (module docstring); ranking 2,000 rows takes about 3 ms.
-COMMON_ROWS = 2000
+#: A term in more chunks than this only scores (module docstring). At 107,647 chunks the keyword
+#: side took 13 / 26 ms (p50 / p95) with 2,000 and 6.5 / 14 ms with 1,000; the corpus today has
+#: about 1,500 chunks, and only statute boilerplate ("chapter", "title", "u.s.c.") passes 1,000.
+COMMON_ROWS = 1000
 
 #: Each term's lexeme and its estimated number of chunks, from the planner's statistics on ``tsv``
 #: (``most_common_elems``, kept by autovacuum's ANALYZE); a lexeme not among them is not common.
