@@ -4,6 +4,15 @@ Documents, chunks and the keyword index share one transaction here too, and the 
 column plays the same part across the gap to Chroma. Keyword search ranks with ``ts_rank`` over
 the weighted ``tsvector`` (title A, headings B, text C, weighed 3:2:1 as FTS5's ``bm25`` columns
 are), normalized by document length as BM25 is, over the same expanded terms and the same filters.
+
+``ts_rank`` has no index: it reads and scores every matching row. At 107,647 chunks the gold
+questions' terms matched 2,000 to 80,000 of them and the keyword search took 89 ms at the median,
+176 ms at p95 (bench/query.py ``--backend postgres``). So a term found in more than
+``COMMON_ROWS`` chunks only scores and does not select: the candidates are the chunks with a
+rarer term, or with every common term (Lucene's "common terms" query, for the same reason).
+BM25 gives such terms little weight anyway (low IDF), which ``ts_rank`` does not. While no term
+passes ``COMMON_ROWS`` chunks, or before ANALYZE has gathered statistics, the result is the same
+as ranking every match.
 """
 
 from __future__ import annotations
@@ -32,6 +41,23 @@ from assistant.types import Chunk, Document
 RANK_WEIGHTS = "{0, 0.333, 0.667, 1}"
 #: ``ts_rank`` normalization 1: divide by 1 + log(length), so long chunks do not win by length alone.
 RANK_NORMALIZATION = 1
+#: A term in more chunks than this only scores (module docstring). At 107,647 chunks the keyword
+#: side took 13 / 26 ms (p50 / p95) with 2,000 and 6.5 / 14 ms with 1,000; the corpus today has
+#: about 1,500 chunks, and only statute boilerplate ("chapter", "title", "u.s.c.") passes 1,000.
+COMMON_ROWS = 1000
+
+#: Each term's lexeme and its estimated number of chunks, from the planner's statistics on ``tsv``
+#: (``most_common_elems``, kept by autovacuum's ANALYZE); a lexeme not among them is not common.
+TERM_ROWS_SQL = """
+SELECT t.term, v.lexeme IS NOT NULL,
+       COALESCE(s.freqs[array_position(s.elems, v.lexeme)] * GREATEST(c.reltuples, 0), 0)
+FROM unnest(%s::text[]) WITH ORDINALITY AS t(term, n)
+LEFT JOIN LATERAL unnest(to_tsvector('english', t.term)) AS v ON true
+LEFT JOIN (SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats
+           WHERE schemaname = current_schema() AND tablename = 'chunks_fts' AND attname = 'tsv') AS s ON true
+CROSS JOIN (SELECT reltuples FROM pg_class WHERE oid = 'chunks_fts'::regclass) AS c
+ORDER BY t.n
+"""
 
 
 def open_pg_catalog(url: str) -> PgCatalog:
@@ -44,6 +70,19 @@ def open_pg_catalog(url: str) -> PgCatalog:
 def tsquery(question: str) -> str:
     """A ``to_tsquery`` expression: any of the terms (they are ``[a-z0-9]+``, so none is syntax)."""
     return " | ".join(lexical.expanded_terms(question))
+
+
+def selecting_query(term_rows: Sequence[tuple[str, bool, float]]) -> str:
+    """The ``to_tsquery`` expression that selects candidates: any rare term, or all common ones.
+
+    ``term_rows`` holds (term, has a lexeme, estimated chunks) per term; a stop word has no
+    lexeme and selects nothing. With no rare term, every common one is required.
+    """
+    rare = [term for term, lexeme, rows in term_rows if lexeme and rows <= COMMON_ROWS]
+    common = [term for term, lexeme, rows in term_rows if lexeme and rows > COMMON_ROWS]
+    if not common:
+        return " | ".join(rare)
+    return " | ".join([*rare, f"({' & '.join(common)})"]) if len(common) > 1 or not rare else " | ".join(rare)
 
 
 class PgCatalog:
@@ -138,22 +177,31 @@ class PgCatalog:
         return found[0], self._column("SELECT text FROM chunks WHERE doc_id = %s ORDER BY position", (doc_id,))
 
     def counts(self) -> tuple[int, int]:
-        docs = self.conn.execute("SELECT count(*) FROM documents WHERE state = 'ready'").fetchone()[0]
-        chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        return docs, chunks
+        """Ready documents and all chunks, from ``documents`` alone: every ``ask`` asks this first.
+
+        ``chunk_count`` is written with the document's chunks in one transaction (``write``) and
+        a document's chunks go with it (``delete``), so its sum is the chunk rows' count. Counting
+        107,647 chunk rows took 13 to 19 ms per question (bench/query.py); the sum reads one table.
+        """
+        return self.conn.execute(
+            "SELECT count(*) FILTER (WHERE state = 'ready'), COALESCE(sum(chunk_count), 0) FROM documents"
+        ).fetchone()
 
     def keyword_search(self, question: str, *, k: int, filters: Filters) -> list[lexical.KeywordMatch]:
-        """Full-text search over the weighted ``tsvector``, best first."""
-        query = tsquery(question)
-        if not query or k <= 0:
+        """Full-text search over the weighted ``tsvector``, best first (common terms only score)."""
+        terms = lexical.expanded_terms(question)
+        if not terms or k <= 0:
+            return []
+        selecting = selecting_query(self.conn.execute(TERM_ROWS_SQL, (terms,)).fetchall())
+        if not selecting:
             return []
         condition, params = filters.to_sql("f", mark="%s")
         where = f" AND {condition}" if params else ""
         rows = self.conn.execute(
             f"SELECT f.chunk_id, ts_rank('{RANK_WEIGHTS}', f.tsv, q, {RANK_NORMALIZATION}) AS score"
-            f" FROM chunks_fts AS f, to_tsquery('english', %s) AS q WHERE f.tsv @@ q{where}"
-            f" ORDER BY score DESC, f.chunk_id LIMIT %s",
-            [query, *params, k],
+            f" FROM chunks_fts AS f, to_tsquery('english', %s) AS m, to_tsquery('english', %s) AS q"
+            f" WHERE f.tsv @@ m{where} ORDER BY score DESC, f.chunk_id LIMIT %s",
+            [selecting, " | ".join(terms), *params, k],
         )
         # KeywordMatch.bm25 is lower-is-better, as FTS5 reports it.
         return [lexical.KeywordMatch(chunk_id=chunk_id, bm25=-score) for chunk_id, score in rows]
