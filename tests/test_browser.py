@@ -267,11 +267,13 @@ def test_feedback_and_history_persist_with_sources(page, site):
     page.wait_for_selector(f"{ANSWER} .positive-feedback-on")
     db = sqlite3.connect(site.data_dir / "chat.db")
     assert db.execute("SELECT value FROM feedbacks").fetchall() == [(1,)]
-    # The answer's source cards are stored after the message itself; a person reopens a chat
-    # seconds later, so wait (bounded) until they are stored before reopening it.
+    # The answer's source cards are stored after the message itself, one by one; a person reopens a
+    # chat seconds later, so wait (bounded) until every card the answer lists is stored (waiting for
+    # the first one only let the test reopen the chat before the card it opens existed).
+    cards = max(1, page.locator(f"{ANSWER} li a.element-link").count())
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not db.execute(
-            "SELECT count(*) FROM elements WHERE objectKey IS NOT NULL").fetchone()[0]:
+    while time.monotonic() < deadline and db.execute(
+            "SELECT count(*) FROM elements WHERE objectKey IS NOT NULL").fetchone()[0] < cards:
         time.sleep(0.2)
     page.click("#new-chat-button")
     page.wait_for_selector("#starters")
